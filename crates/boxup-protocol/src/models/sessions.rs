@@ -1,0 +1,141 @@
+//! Upload sessions and their parts (wire spec §3.1–3.3).
+
+use serde::{Deserialize, Serialize};
+
+/// The absolute URLs of one session's operations (wire spec §1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SessionEndpoints {
+    #[serde(default)]
+    pub upload_part: Option<String>,
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub abort: Option<String>,
+    #[serde(default)]
+    pub list_parts: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub log_event: Option<String>,
+}
+
+impl SessionEndpoints {
+    /// The endpoints of session `id` under `upload_base` (which ends in `/api/2.0` or `/2.0`).
+    pub fn under(upload_base: &str, id: &str) -> Self {
+        let s = format!(
+            "{}/files/upload_sessions/{id}",
+            upload_base.trim_end_matches('/')
+        );
+        SessionEndpoints {
+            upload_part: Some(s.clone()),
+            commit: Some(format!("{s}/commit")),
+            abort: Some(s.clone()),
+            list_parts: Some(format!("{s}/parts")),
+            status: Some(s.clone()),
+            log_event: Some(format!("{s}/log")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadSession {
+    pub id: String,
+    #[serde(rename = "type", default = "upload_session_type")]
+    pub kind: String,
+    #[serde(default)]
+    pub session_expires_at: Option<String>,
+    #[serde(default)]
+    pub part_size: Option<u64>,
+    #[serde(default)]
+    pub total_parts: Option<u32>,
+    #[serde(default)]
+    pub num_parts_processed: Option<u32>,
+    #[serde(default)]
+    pub session_endpoints: Option<SessionEndpoints>,
+}
+
+fn upload_session_type() -> String {
+    "upload_session".to_owned()
+}
+
+/// One stored part. `sha1` is lowercase hex; it is absent in the "mini"
+/// variant that legacy Java sends in commit bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadPart {
+    pub part_id: String,
+    pub offset: u64,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+}
+
+/// The answer to a part upload: `{"part": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadedPart {
+    pub part: UploadPart,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SortOrder {
+    pub by: String,
+    pub direction: String,
+}
+
+impl SortOrder {
+    pub fn asc(by: &str) -> Self {
+        SortOrder {
+            by: by.to_owned(),
+            direction: "ASC".to_owned(),
+        }
+    }
+}
+
+/// A page of parts. `total_count` counts all stored parts, not the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadParts {
+    pub total_count: u64,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    pub offset: Option<u64>,
+    #[serde(default)]
+    pub order: Option<Vec<SortOrder>>,
+    #[serde(default)]
+    pub entries: Vec<UploadPart>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_absolute_under_base() {
+        let e = SessionEndpoints::under("http://h:1/api/2.0/", "AB");
+        assert_eq!(
+            e.upload_part.as_deref(),
+            Some("http://h:1/api/2.0/files/upload_sessions/AB")
+        );
+        assert_eq!(
+            e.list_parts.as_deref(),
+            Some("http://h:1/api/2.0/files/upload_sessions/AB/parts")
+        );
+        assert_eq!(
+            e.commit.as_deref(),
+            Some("http://h:1/api/2.0/files/upload_sessions/AB/commit")
+        );
+        assert_eq!(
+            e.log_event.as_deref(),
+            Some("http://h:1/api/2.0/files/upload_sessions/AB/log")
+        );
+    }
+
+    #[test]
+    fn part_sha1_optional_but_typed() {
+        let p: UploadPart =
+            serde_json::from_str(r#"{"part_id":"6F2D3486","offset":0,"size":3}"#).unwrap();
+        assert_eq!(p.sha1, None);
+        assert!(
+            serde_json::from_str::<UploadPart>(r#"{"part_id":"A","offset":"0","size":3}"#).is_err()
+        );
+    }
+}

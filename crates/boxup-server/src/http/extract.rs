@@ -1,0 +1,127 @@
+//! Extractors whose every rejection is an [`ApiError`], so a malformed
+//! path, query, header or body never produces axum's plain-text errors.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use boxup_protocol::ErrorCode;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::service::{Caller, Origin};
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or_else(ApiError::unauthorized)?;
+        let user = state.tokens.get(token).ok_or_else(ApiError::unauthorized)?;
+        Ok(Caller { user: user.clone() })
+    }
+}
+
+impl FromRequestParts<AppState> for Origin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(url) = &state.public_url {
+            return Ok(Origin {
+                base: url.trim_end_matches('/').to_owned(),
+            });
+        }
+        let h = &parts.headers;
+        let proto = header(h, "x-forwarded-proto").unwrap_or("http");
+        let host = header(h, "x-forwarded-host")
+            .or_else(|| header(h, "host"))
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        let proto = proto.split(',').next().unwrap_or("http").trim();
+        let host = host.split(',').next().unwrap_or("localhost").trim();
+        Ok(Origin {
+            base: format!("{proto}://{host}"),
+        })
+    }
+}
+
+/// A header as text, if present and printable.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The one path parameter of a route, as text. A parameter that does not
+/// decode is an id that cannot exist: 404.
+pub struct Id(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| Id(id))
+            .map_err(|_| ApiError::not_found())
+    }
+}
+
+/// A small request body (JSON), read whole within axum's default limit.
+pub struct SmallBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for SmallBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(SmallBody)
+            .map_err(|e| {
+                let code = if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ErrorCode::PAYLOAD_TOO_LARGE
+                } else {
+                    ErrorCode::BAD_REQUEST
+                };
+                ApiError::new(e.status(), code, e.body_text())
+            })
+    }
+}
+
+/// `offset` and `limit` from a query string; a non-number is a 400.
+pub struct Paging {
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+    pub version: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map_err(|_| {
+                ApiError::bad_request(ErrorCode::BAD_REQUEST, "The query string is malformed")
+            })?;
+        let number = |name: &str, code: &'static str| -> Result<Option<u64>, ApiError> {
+            match pairs.iter().rev().find(|(k, _)| k == name) {
+                None => Ok(None),
+                Some((_, v)) => v.parse().map(Some).map_err(|_| {
+                    ApiError::bad_request(code, format!("'{name}' must be a non-negative integer"))
+                }),
+            }
+        };
+        Ok(Paging {
+            offset: number("offset", ErrorCode::INVALID_OFFSET)?,
+            limit: number("limit", ErrorCode::INVALID_LIMIT)?,
+            version: pairs
+                .iter()
+                .find(|(k, _)| k == "version")
+                .map(|(_, v)| v.clone()),
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! The HTTP boundary: axum routes (all in [`routes`]), extractors that turn
+//! every malformed input into Box's error object, and thin handlers.
+
+mod drain;
+mod extract;
+mod files;
+mod folders;
+mod multipart;
+mod routes;
+mod sessions;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use routes::router;
+
+use crate::service::UploadService;
+use crate::store::UserRecord;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: UploadService,
+    /// Bearer token → user.
+    pub tokens: Arc<HashMap<String, UserRecord>>,
+    /// The origin clients use to reach this server (e.g.
+    /// `https://files.example.com`); derived from each request when unset.
+    pub public_url: Option<String>,
+}

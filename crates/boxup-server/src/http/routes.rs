@@ -1,0 +1,105 @@
+//! Every route, in one table. Each API route is served under both `/2.0`
+//! and `/api/2.0` (wire spec §1.1): SDK generations disagree on where the
+//! prefix goes, and users point both base URLs at one origin.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use boxup_protocol::ErrorCode;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use super::{AppState, drain, files, folders, sessions};
+use crate::error::ApiError;
+
+/// The largest commit body: room for `MAX_PARTS` parts in verbose JSON.
+const COMMIT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+fn api() -> Router<AppState> {
+    Router::new()
+        // Upload sessions (upload host).
+        .route("/files/upload_sessions", post(sessions::create))
+        .route(
+            "/files/{id}/upload_sessions",
+            post(sessions::create_for_version),
+        )
+        .route(
+            "/files/upload_sessions/{id}",
+            get(sessions::get)
+                .put(sessions::upload_part)
+                .delete(sessions::abort),
+        )
+        .route(
+            "/files/upload_sessions/{id}/parts",
+            get(sessions::list_parts),
+        )
+        .route(
+            "/files/upload_sessions/{id}/commit",
+            // A commit lists every part: ~160 bytes each, up to MAX_PARTS.
+            post(sessions::commit).layer(DefaultBodyLimit::max(COMMIT_BODY_LIMIT)),
+        )
+        .route("/files/upload_sessions/{id}/log", post(sessions::log_event))
+        // Files.
+        .route(
+            "/files/content",
+            post(files::upload).options(files::preflight_new),
+        )
+        .route(
+            "/files/{id}/content",
+            get(files::download)
+                .post(files::upload_version)
+                .options(files::preflight_version),
+        )
+        .route("/files/{id}", get(files::get).delete(files::delete))
+        // Folders.
+        .route("/folders", post(folders::create))
+        .route("/folders/{id}", get(folders::get))
+        .route("/folders/{id}/items", get(folders::items))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let api = api();
+    Router::new()
+        .nest("/2.0", api.clone())
+        .nest("/api/2.0", api)
+        .route("/healthz", get(healthz).options(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Part and file bodies are streamed and bounded by the service;
+        // small JSON bodies keep axum's default limit via `SmallBody`.
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .layer(middleware::from_fn(drain::drain_unread_body))
+        .layer(CatchPanicLayer::custom(panic_to_error))
+        .with_state(state)
+}
+
+/// Liveness for load balancers. Deliberately unauthenticated: it reveals
+/// nothing but that the process answers.
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+/// A panic is a bug, but the client still gets Box's error object.
+fn panic_to_error(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    ApiError::internal("a request handler panicked").into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NOT_FOUND,
+        "No such endpoint",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::METHOD_NOT_ALLOWED,
+        "Method Not Allowed",
+    )
+}

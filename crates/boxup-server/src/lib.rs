@@ -1,0 +1,20 @@
+//! boxup-server: a self-hostable, Box-compatible chunked-upload server.
+//!
+//! Layers, top to bottom (each depends only on the ones below it):
+//! - [`http`]: axum routes (one table in `http/routes.rs`) and thin handlers
+//!   that parse, call the service and render;
+//! - [`service`]: every protocol rule (session state machine, part grid,
+//!   digests, the hash frontier, commit, expiry);
+//! - [`store`]: the `MetadataStore` and `PartStore` traits and their
+//!   backends (SQLite and local disk for the embedded default).
+
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod service;
+pub mod store;
+
+pub use error::{ApiError, ApiResult};
+pub use http::{AppState, router};
+pub use server::{Server, ServerOptions};
+pub use service::{Caller, Origin, ServiceConfig, UploadService};

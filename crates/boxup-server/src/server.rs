@@ -1,0 +1,251 @@
+//! Assembling a server: the embedded default stores in a data directory,
+//! the token table, the sweeper, and the listener.
+//!
+//! Data-directory layout (everything boxup writes):
+//! - `metadata.sqlite3` (+ WAL files): the metadata store;
+//! - `parts/`: the part store (`objects/` and `tmp/`);
+//! - `dev-token`: the generated development token, when none is configured.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::http::{AppState, router};
+use crate::service::{ServiceConfig, UploadService};
+use crate::store::StoreError;
+use crate::store::disk::LocalDiskPartStore;
+use crate::store::sqlite::SqliteMetadataStore;
+
+/// The login of the user behind a generated development token.
+pub const DEV_USER: &str = "dev";
+/// The file in the data directory that holds the development token.
+pub const DEV_TOKEN_FILE: &str = "dev-token";
+
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub public_url: Option<String>,
+    /// (token, user login) pairs. Empty: a development token is used.
+    pub tokens: Vec<(String, String)>,
+    pub service: ServiceConfig,
+    pub sweep_every: Duration,
+}
+
+impl ServerOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        ServerOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            public_url: None,
+            tokens: Vec::new(),
+            service: ServiceConfig::default(),
+            sweep_every: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("storage failed to open: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// A server bound to its address, ready to run.
+pub struct Server {
+    pub service: UploadService,
+    pub state: AppState,
+    listener: TcpListener,
+    /// Set when the server generated (or reloaded) a development token.
+    pub dev_token: Option<String>,
+    sweep_every: Duration,
+}
+
+impl Server {
+    pub async fn open(options: ServerOptions) -> Result<Self, ServerError> {
+        if let Some(p) = options.service.part_size
+            && (p == 0 || !p.is_multiple_of(64))
+        {
+            return Err(ServerError::Config(format!(
+                "part size {p} must be a positive multiple of 64"
+            )));
+        }
+        let dir = &options.data_dir;
+        let io = |source| ServerError::DataDir {
+            path: dir.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let meta = SqliteMetadataStore::open(&dir.join("metadata.sqlite3"))?;
+        let parts = LocalDiskPartStore::open(&dir.join("parts"))?;
+        let service = UploadService::new(Arc::new(meta), Arc::new(parts), options.service.clone());
+
+        let mut pairs = options.tokens.clone();
+        let mut dev_token = None;
+        if pairs.is_empty() {
+            let token = load_or_create_dev_token(dir).map_err(io)?;
+            pairs.push((token.clone(), DEV_USER.to_owned()));
+            dev_token = Some(token);
+        }
+        let mut tokens = HashMap::new();
+        for (token, login) in pairs {
+            if token.is_empty() || login.is_empty() {
+                return Err(ServerError::Config(
+                    "a token and its user must not be empty".into(),
+                ));
+            }
+            let user = service
+                .ensure_user(&login)
+                .await
+                .map_err(|e| ServerError::Config(e.message))?;
+            tokens.insert(token, user);
+        }
+        let listener =
+            TcpListener::bind(options.bind)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: options.bind,
+                    source,
+                })?;
+        let state = AppState {
+            service: service.clone(),
+            tokens: Arc::new(tokens),
+            public_url: options.public_url.clone(),
+        };
+        Ok(Server {
+            service,
+            state,
+            listener,
+            dev_token,
+            sweep_every: options.sweep_every,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let sweeper = tokio::spawn(self.service.clone().run_sweeper(self.sweep_every));
+        let app = router(self.state);
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        sweeper.abort();
+        result
+    }
+}
+
+/// Reads `dev-token` from the data directory, or writes a new random one
+/// (readable by the owner only).
+fn load_or_create_dev_token(dir: &Path) -> std::io::Result<String> {
+    let path = dir.join(DEV_TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let token = hex::encode(rand::random::<[u8; 24]>());
+    let tmp = dir.join(format!("{DEV_TOKEN_FILE}.tmp"));
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(token.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, &path)?;
+    Ok(token)
+}
+
+/// Parses a tokens file: one `TOKEN USER` or `TOKEN=USER` per line; blank
+/// lines and `#` comments are skipped. A bare token maps to the dev user.
+pub fn parse_tokens(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        out.push(parse_token_spec(line).map_err(|e| format!("line {}: {e}", n + 1))?);
+    }
+    Ok(out)
+}
+
+/// `TOKEN`, `TOKEN=USER` or `TOKEN USER`.
+pub fn parse_token_spec(spec: &str) -> Result<(String, String), String> {
+    let spec = spec.trim();
+    let (token, user) = spec
+        .split_once('=')
+        .or_else(|| spec.split_once(char::is_whitespace))
+        .map(|(t, u)| (t.trim(), u.trim()))
+        .unwrap_or((spec, DEV_USER));
+    if token.is_empty() || user.is_empty() || token.contains(char::is_whitespace) {
+        return Err(format!("'{spec}' is not TOKEN or TOKEN=USER"));
+    }
+    Ok((token.to_owned(), user.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_specs() {
+        assert_eq!(
+            parse_token_spec("abc=alice").unwrap(),
+            ("abc".into(), "alice".into())
+        );
+        assert_eq!(
+            parse_token_spec("abc bob").unwrap(),
+            ("abc".into(), "bob".into())
+        );
+        assert_eq!(
+            parse_token_spec("abc").unwrap(),
+            ("abc".into(), DEV_USER.into())
+        );
+        assert!(parse_token_spec("=x").is_err());
+        let parsed = parse_tokens("# comment\n\nt1=u1\nt2 u2\n").unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert!(
+            parse_tokens("ok=u\n=bad")
+                .unwrap_err()
+                .starts_with("line 2")
+        );
+    }
+
+    #[test]
+    fn dev_token_is_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_dev_token(dir.path()).unwrap();
+        let b = load_or_create_dev_token(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 48);
+    }
+}

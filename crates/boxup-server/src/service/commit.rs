@@ -1,0 +1,175 @@
+//! Committing a session (wire spec §2.6).
+//!
+//! Commit answers 201 synchronously and never 202: the SDKs mishandle 202
+//! (wire spec §0.3), and the hash frontier leaves little to hash here. A
+//! repeated commit of a committed session replays the 201 with the file,
+//! covering a client whose first answer was lost.
+
+use boxup_protocol::{ErrorCode, Files, Sha1Digest, UploadPart};
+use serde_json::Value;
+
+use super::input::{field, file_attributes, json_object};
+use super::{Caller, UploadService, now, parse_etag};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{
+    CommitSession, FileAttributes, PartRecord, SessionRecord, SessionState, StoreError,
+};
+
+/// The request headers of a commit, unparsed.
+pub struct CommitHeaders<'a> {
+    pub digest: Option<&'a str>,
+    pub if_match: Option<&'a str>,
+    pub if_none_match: Option<&'a str>,
+}
+
+fn parts_mismatch(message: impl Into<String>) -> ApiError {
+    ApiError::bad_request(ErrorCode::PARTS_MISMATCH, message)
+}
+
+impl UploadService {
+    /// `POST /files/upload_sessions/{id}/commit`.
+    pub async fn commit(
+        &self,
+        caller: &Caller,
+        id: &str,
+        headers: CommitHeaders<'_>,
+        body: &[u8],
+    ) -> ApiResult<Files> {
+        let session = self.load_session(caller, id).await?;
+        if session.state == SessionState::Committed {
+            return self.replay_commit(caller, &session).await;
+        }
+        let digest = headers
+            .digest
+            .ok_or_else(|| ApiError::bad_request(ErrorCode::BAD_DIGEST, "Digest is required"))
+            .and_then(|v| {
+                Sha1Digest::from_digest_header(v)
+                    .map_err(|e| ApiError::bad_request(ErrorCode::BAD_DIGEST, e.to_string()))
+            })?;
+        let obj = json_object(body)?;
+        let claimed: Vec<UploadPart> = match field(&obj, "parts") {
+            Some(v @ Value::Array(_)) => serde_json::from_value(v.clone())
+                .map_err(|e| parts_mismatch(format!("'parts' is malformed: {e}")))?,
+            _ => return Err(parts_mismatch("'parts' (an array of parts) is required")),
+        };
+        let attributes = match field(&obj, "attributes") {
+            Some(Value::Object(attrs)) => file_attributes(attrs)?,
+            _ => FileAttributes::default(),
+        };
+        let stored = self.all_parts(&session).await?;
+        check_parts(&session, claimed, &stored)?;
+
+        let actual = self
+            .whole_file_sha1(&session.id)
+            .await?
+            .ok_or_else(|| parts_mismatch("Not all parts have been processed yet"))?;
+        if actual != digest {
+            return Err(ApiError::bad_request(
+                ErrorCode::DIGEST_MISMATCH,
+                format!(
+                    "File digest was incorrect. Actual: {} Expected: {}",
+                    actual.to_base64(),
+                    digest.to_base64()
+                ),
+            ));
+        }
+        let commit = CommitSession {
+            session_id: session.id.clone(),
+            owner_id: caller.user.id,
+            sha1: actual.to_hex(),
+            attributes,
+            if_match: headers.if_match.map(|v| parse_etag(v).unwrap_or(-1)),
+            if_none_match: headers.if_none_match.and_then(parse_etag),
+            now: now(),
+        };
+        match self.meta.commit_session(commit).await {
+            Ok(file) => Ok(Files {
+                total_count: 1,
+                entries: vec![self.render_file(caller, &file).await?],
+            }),
+            Err(StoreError::SessionNotOpen(SessionState::Committed)) => {
+                let session = self.load_session(caller, id).await?;
+                self.replay_commit(caller, &session).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn replay_commit(&self, caller: &Caller, session: &SessionRecord) -> ApiResult<Files> {
+        let (file_id, _) = session
+            .committed
+            .ok_or_else(|| ApiError::internal("committed session without a file"))?;
+        let file = self
+            .meta
+            .get_file(caller.user.id, file_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        Ok(Files {
+            total_count: 1,
+            entries: vec![self.render_file(caller, &file).await?],
+        })
+    }
+
+    /// Every stored part of a session, in offset order.
+    pub(crate) async fn all_parts(&self, session: &SessionRecord) -> ApiResult<Vec<PartRecord>> {
+        let mut parts = Vec::with_capacity(session.total_parts as usize);
+        loop {
+            let (total, page) = self
+                .meta
+                .list_parts(&session.id, parts.len() as u64, 1000)
+                .await?;
+            let got = page.len();
+            parts.extend(page);
+            if got == 0 || parts.len() as u64 >= total {
+                return Ok(parts);
+            }
+        }
+    }
+}
+
+/// The commit's parts must be exactly the stored parts: same ids, offsets
+/// and sizes (and sha1 where given), tiling the file with no gap.
+fn check_parts(
+    session: &SessionRecord,
+    mut claimed: Vec<UploadPart>,
+    stored: &[PartRecord],
+) -> ApiResult<()> {
+    if stored.len() != session.total_parts as usize {
+        return Err(parts_mismatch(format!(
+            "The session has {} of {} parts",
+            stored.len(),
+            session.total_parts
+        )));
+    }
+    if claimed.len() != stored.len() {
+        return Err(parts_mismatch(format!(
+            "The commit lists {} parts but the file has {}",
+            claimed.len(),
+            stored.len()
+        )));
+    }
+    claimed.sort_by_key(|p| p.offset);
+    let mut next = 0;
+    for (c, s) in claimed.iter().zip(stored) {
+        let sha1_ok = c
+            .sha1
+            .as_ref()
+            .is_none_or(|h| h.eq_ignore_ascii_case(&s.sha1));
+        if c.part_id != s.part_id || c.offset != s.offset || c.size != s.size || !sha1_ok {
+            return Err(parts_mismatch(format!(
+                "Part {} at offset {} does not match the uploaded part",
+                c.part_id, c.offset
+            )));
+        }
+        if s.offset != next {
+            return Err(parts_mismatch(format!(
+                "The parts leave a gap at byte {next}"
+            )));
+        }
+        next = s.offset + s.size;
+    }
+    if next != session.file_size {
+        return Err(parts_mismatch("The parts do not cover the whole file"));
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The hash frontier: a rolling SHA-1 over the longest contiguous prefix of
+//! finished parts, persisted at each part boundary.
+//!
+//! Why: commit must check the whole-file SHA-1, and re-reading a 50 GB file
+//! at commit takes minutes while the SDKs give up after 60 s. Instead, each
+//! finished part nudges the frontier forward in the background (reading the
+//! part back, usually from page cache), and the midstate is saved with a
+//! compare-and-set in the metadata store. Any replica, or this one after a
+//! restart, continues from the saved state; commit only hashes what is
+//! left, so its latency stays flat as files grow.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use boxup_protocol::Sha1Digest;
+use futures::TryStreamExt;
+use sha1::digest::common::hazmat::{SerializableState, SerializedState};
+use sha1::{Digest, Sha1};
+
+use super::UploadService;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Frontier, SessionRecord, SessionState};
+
+/// Per-session async locks, so one process hashes each session once at a
+/// time. Across replicas the store's compare-and-set keeps it correct.
+#[derive(Default)]
+pub struct FrontierLocks {
+    map: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+}
+
+impl FrontierLocks {
+    fn get(&self, session_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(lock) = map.get(session_id).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if map.len() >= 1024 {
+            map.retain(|_, w| w.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        map.insert(session_id.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+}
+
+fn restore(frontier: &Frontier) -> ApiResult<Sha1> {
+    if frontier.offset == 0 {
+        return Ok(Sha1::new());
+    }
+    let state = SerializedState::<Sha1>::try_from(frontier.state.as_slice())
+        .map_err(|_| ApiError::internal("stored SHA-1 midstate has the wrong size"))?;
+    Sha1::deserialize(&state).map_err(|_| ApiError::internal("stored SHA-1 midstate is invalid"))
+}
+
+impl UploadService {
+    /// Advances the frontier in the background after a part lands.
+    pub(crate) fn spawn_frontier(&self, session_id: String) {
+        let service = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = service.advance_frontier(&session_id).await {
+                tracing::warn!(session = %session_id, error = %e.message, "frontier stalled");
+            }
+        });
+    }
+
+    /// Hashes every finished part contiguous with the frontier and returns
+    /// the session as it then stands.
+    pub(crate) async fn advance_frontier(&self, session_id: &str) -> ApiResult<SessionRecord> {
+        self.advance_frontier_until(session_id, u64::MAX).await
+    }
+
+    /// Like `advance_frontier`, but stops once the frontier reaches `until`
+    /// (a request helping a lagging frontier does only its share).
+    pub(crate) async fn advance_frontier_until(
+        &self,
+        session_id: &str,
+        until: u64,
+    ) -> ApiResult<SessionRecord> {
+        let lock = self.frontier_locks.get(session_id);
+        let _guard = lock.lock().await;
+        loop {
+            let session = self
+                .meta
+                .get_session(session_id)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            let from = session.frontier.offset;
+            if session.state != SessionState::Open || from >= session.file_size || from >= until {
+                return Ok(session);
+            }
+            let index = (from / session.part_size) as u32;
+            let Some(part) = self.meta.get_part(session_id, index).await? else {
+                return Ok(session);
+            };
+            if part.offset != from {
+                return Err(ApiError::internal(format!(
+                    "session {session_id}: frontier at {from} but part {index} starts at {}",
+                    part.offset
+                )));
+            }
+            let mut hasher = restore(&session.frontier)?;
+            let mut body = self.parts.get(&part.object_key, 0..part.size).await?;
+            let mut hashed = 0u64;
+            while let Some(chunk) = body.try_next().await.map_err(ApiError::internal)? {
+                hashed += chunk.len() as u64;
+                hasher.update(&chunk);
+            }
+            if hashed != part.size {
+                return Err(ApiError::internal(format!(
+                    "object {} holds {hashed} bytes, its part row says {}",
+                    part.object_key, part.size
+                )));
+            }
+            let next = Frontier {
+                offset: from + part.size,
+                state: hasher.serialize().to_vec(),
+            };
+            // false: another advancer moved it first; reload and go on.
+            self.meta.advance_frontier(session_id, from, &next).await?;
+        }
+    }
+
+    /// Brings the frontier to the end of the file and returns the SHA-1 of
+    /// the whole file, or `None` if a part is still missing.
+    pub(crate) async fn whole_file_sha1(&self, session_id: &str) -> ApiResult<Option<Sha1Digest>> {
+        let session = self.advance_frontier(session_id).await?;
+        if session.frontier.offset != session.file_size {
+            return Ok(None);
+        }
+        let hasher = restore(&session.frontier)?;
+        Ok(Some(Sha1Digest(hasher.finalize().into())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn midstate_round_trip_matches_one_pass() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
+        let mut a = Sha1::new();
+        a.update(&data[..4096]);
+        let saved = Frontier {
+            offset: 4096,
+            state: a.serialize().to_vec(),
+        };
+        let mut b = restore(&saved).unwrap();
+        b.update(&data[4096..]);
+        assert_eq!(Sha1Digest(b.finalize().into()), Sha1Digest::of(&data));
+        let corrupt = Frontier {
+            offset: 1,
+            state: vec![1, 2, 3],
+        };
+        assert!(restore(&corrupt).is_err());
+    }
+}

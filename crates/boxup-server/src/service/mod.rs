@@ -1,0 +1,221 @@
+//! `UploadService`: the only place protocol rules live.
+//!
+//! Handlers hand it parsed requests and a [`Caller`]; it talks to the two
+//! stores and returns wire models or an [`ApiError`]. It never sees HTTP
+//! types beyond status codes, and never names a storage engine.
+
+mod commit;
+mod files;
+mod folders;
+mod frontier;
+mod input;
+mod names;
+mod parts;
+mod ranges;
+mod render;
+mod sessions;
+mod sweeper;
+mod verify;
+
+use std::sync::Arc;
+
+use boxup_protocol::ErrorCode;
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{MetadataStore, PartStore, SessionRecord, SessionState, UserRecord};
+
+pub use commit::CommitHeaders;
+pub use files::{Download, UploadFileRequest};
+pub use frontier::FrontierLocks;
+pub use parts::PartHeaders;
+pub use sweeper::SweepReport;
+
+/// The authenticated user of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRecord,
+}
+
+/// Where the client reaches this server: used to build absolute
+/// `session_endpoints` and preflight URLs.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// e.g. `http://127.0.0.1:8080` (no trailing slash).
+    pub base: String,
+}
+
+impl Origin {
+    pub fn upload_base(&self) -> String {
+        format!("{}/api/2.0", self.base)
+    }
+}
+
+/// Protocol settings.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The smallest file an upload session accepts.
+    pub min_chunked_size: u64,
+    /// A fixed part size instead of the size-dependent rule.
+    pub part_size: Option<u64>,
+    /// The largest file accepted, by sessions and simple uploads alike.
+    pub max_file_size: u64,
+    /// Session lifetime in seconds.
+    pub session_ttl_secs: i64,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            min_chunked_size: 20_000_000,
+            part_size: None,
+            max_file_size: 150 * 1024 * 1024 * 1024,
+            session_ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// The smallest part size, and the part count past which it doubles
+/// (wire spec §4.2): 8 MiB up to 80 GiB, then 16 MiB, and so on.
+pub const BASE_PART_SIZE: u64 = 8 * 1024 * 1024;
+pub const MAX_PARTS: u64 = 10_000;
+/// The largest part size the rule picks: python gen buffers a whole part,
+/// and legacy Java keeps part sizes in an `int`.
+pub const MAX_PART_SIZE: u64 = 128 * 1024 * 1024;
+
+/// Box's undocumented rule, reconstructed: a power of two from 8 MiB,
+/// doubled while the file would need more than `MAX_PARTS` parts.
+pub fn part_size_for(file_size: u64) -> u64 {
+    part_size_from(BASE_PART_SIZE, file_size)
+}
+
+/// The rule from another starting size (a configured `--part-size`): it
+/// doubles past `MAX_PARTS` too, because listing parts stops at offset
+/// 10,000 and commit bodies must stay small.
+pub fn part_size_from(base: u64, file_size: u64) -> u64 {
+    let mut part = base;
+    while file_size.div_ceil(part) > MAX_PARTS && part < MAX_PART_SIZE.max(base) {
+        part *= 2;
+    }
+    part
+}
+
+#[derive(Clone)]
+pub struct UploadService {
+    pub(crate) meta: Arc<dyn MetadataStore>,
+    pub(crate) parts: Arc<dyn PartStore>,
+    pub(crate) config: Arc<ServiceConfig>,
+    pub(crate) frontier_locks: Arc<FrontierLocks>,
+}
+
+impl UploadService {
+    pub fn new(
+        meta: Arc<dyn MetadataStore>,
+        parts: Arc<dyn PartStore>,
+        config: ServiceConfig,
+    ) -> Self {
+        UploadService {
+            meta,
+            parts,
+            config: Arc::new(config),
+            frontier_locks: Arc::new(FrontierLocks::default()),
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn metadata(&self) -> &Arc<dyn MetadataStore> {
+        &self.meta
+    }
+
+    /// Resolves a user by login, creating it on first sight.
+    pub async fn ensure_user(&self, login: &str) -> ApiResult<UserRecord> {
+        Ok(self.meta.ensure_user(login, login).await?)
+    }
+
+    /// Loads a session of the caller: 400 for a malformed id, 404 for an
+    /// unknown or foreign one, 410 once expired.
+    pub(crate) async fn load_session(&self, caller: &Caller, id: &str) -> ApiResult<SessionRecord> {
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::bad_request(
+                ErrorCode::INVALID_UPLOAD_SESSION_ID,
+                "The upload session id is not valid",
+            ));
+        }
+        let session = self
+            .meta
+            .get_session(&id.to_ascii_uppercase())
+            .await?
+            .filter(|s| s.owner_id == caller.user.id)
+            .ok_or_else(ApiError::not_found)?;
+        let expired = match session.state {
+            SessionState::Expired => true,
+            SessionState::Open => session.expires_at <= now(),
+            SessionState::Committed => false,
+        };
+        if expired {
+            return Err(ApiError::session_expired());
+        }
+        Ok(session)
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    boxup_protocol::time::now_unix()
+}
+
+/// `n` random bytes as uppercase hex (session ids, part ids).
+pub(crate) fn random_hex_upper(bytes: usize) -> String {
+    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    hex::encode_upper(raw)
+}
+
+/// Parses a decimal id from a path; anything else is simply not found.
+pub(crate) fn parse_id(s: &str) -> ApiResult<i64> {
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::not_found());
+    }
+    s.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Parses an etag from `If-Match` / `If-None-Match` (quotes optional).
+/// An etag boxup never issued parses as `None`, which matches nothing.
+pub(crate) fn parse_etag(value: &str) -> Option<i64> {
+    value
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_size_rule() {
+        assert_eq!(part_size_for(20 * 1024 * 1024), 8 * 1024 * 1024);
+        assert_eq!(part_size_for(1 << 30), 8 * 1024 * 1024);
+        assert_eq!(part_size_for(MAX_PARTS * BASE_PART_SIZE), BASE_PART_SIZE);
+        assert_eq!(
+            part_size_for(MAX_PARTS * BASE_PART_SIZE + 1),
+            2 * BASE_PART_SIZE
+        );
+        assert_eq!(part_size_for(u64::MAX / 2), MAX_PART_SIZE);
+        assert_eq!(part_size_from(1024, 1024 * MAX_PARTS), 1024);
+        assert_eq!(part_size_from(1024, 1024 * MAX_PARTS + 1), 2048);
+    }
+
+    #[test]
+    fn ids_and_etags() {
+        assert_eq!(parse_id("123").unwrap(), 123);
+        assert!(parse_id("../1").is_err());
+        assert!(parse_id("").is_err());
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"4\""), Some(4));
+        assert_eq!(parse_etag("abc"), None);
+        assert_eq!(random_hex_upper(16).len(), 32);
+    }
+}

@@ -1,0 +1,63 @@
+//! Item-name rules (Box's common-errors guide). A name is data: it is
+//! validated and stored, never used to build a path.
+
+use boxup_protocol::ErrorCode;
+
+use crate::error::{ApiError, ApiResult};
+
+pub const MAX_NAME_CHARS: usize = 255;
+
+pub fn validate_name(name: &str) -> ApiResult<()> {
+    let invalid = |why: &str| {
+        Err(ApiError::bad_request(
+            ErrorCode::ITEM_NAME_INVALID,
+            format!("Item name invalid: {why}"),
+        ))
+    };
+    if name.is_empty() {
+        return invalid("a name must not be empty");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(
+            ErrorCode::ITEM_NAME_TOO_LONG,
+            "Item name too long: at most 255 characters",
+        ));
+    }
+    if name == "." || name == ".." {
+        return invalid("'.' and '..' are not allowed");
+    }
+    if name.contains(['/', '\\']) {
+        return invalid("'/' and '\\' are not allowed");
+    }
+    if name.chars().any(char::is_control) {
+        return invalid("non-printable characters are not allowed");
+    }
+    if name.ends_with(' ') {
+        return invalid("trailing spaces are not allowed");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(validate_name("Project.mov").is_ok());
+        assert!(validate_name("..x").is_ok());
+        assert!(validate_name("日本語.txt").is_ok());
+        assert_eq!(validate_name(&"é".repeat(255)).map(|_| ()).ok(), Some(()));
+        assert_eq!(
+            validate_name(&"a".repeat(256)).unwrap_err().code,
+            ErrorCode::ITEM_NAME_TOO_LONG
+        );
+        for bad in ["", ".", "..", "a/b", "..\\x", "a\nb", "tab\t", "x "] {
+            assert_eq!(
+                validate_name(bad).unwrap_err().code,
+                ErrorCode::ITEM_NAME_INVALID,
+                "{bad:?}"
+            );
+        }
+    }
+}

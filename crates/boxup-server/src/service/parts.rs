@@ -1,0 +1,261 @@
+//! Uploading and listing parts (wire spec §2.4, 2.5; architecture §3).
+//!
+//! A part's bytes are streamed into the part store through a verifying
+//! stream (exact length, SHA-1 against `Digest`), made durable there, and
+//! only then recorded; the 200 goes out after the row commits. Races on
+//! one range are settled by the metadata store's uniqueness: the first row
+//! wins, an identical retry gets the stored part back, a different body
+//! gets 416 with the conflicting part.
+
+use axum::http::StatusCode;
+use boxup_protocol::{ContentRange, ErrorCode, Sha1Digest, UploadParts, UploadedPart};
+use serde_json::json;
+
+use super::verify::{Expect, VerifyingStream, body_error_to_api};
+use super::{Caller, UploadService, random_hex_upper, render};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{ByteStream, PartInsert, PartRecord, SessionRecord, SessionState, StoreError};
+
+/// The request headers of a part upload, unparsed.
+pub struct PartHeaders<'a> {
+    pub content_range: Option<&'a str>,
+    pub digest: Option<&'a str>,
+    pub content_length: Option<u64>,
+}
+
+/// Default and largest page of `GET …/parts`, and the largest offset.
+pub const DEFAULT_PARTS_LIMIT: u64 = 100;
+pub const MAX_PARTS_LIMIT: u64 = 1000;
+pub const MAX_PARTS_OFFSET: u64 = 10_000;
+
+fn range_error(message: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        ErrorCode::RANGE_NOT_SATISFIABLE,
+        message,
+    )
+}
+
+fn overlap_error(existing: &PartRecord) -> ApiError {
+    ApiError::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        ErrorCode::RANGE_OVERLAPS,
+        "The content range overlaps an existing part",
+    )
+    .with_context(json!({ "conflicting_part": render::part(existing) }))
+}
+
+/// Checks a range against the session's part grid; returns the part index.
+fn grid_index(session: &SessionRecord, range: &ContentRange) -> ApiResult<u32> {
+    if range.total != session.file_size {
+        return Err(range_error(format!(
+            "The total size {} does not match the session's file size {}",
+            range.total, session.file_size
+        )));
+    }
+    if range.last >= session.file_size {
+        return Err(range_error(format!(
+            "The range ends past the file's last byte {}",
+            session.file_size.saturating_sub(1)
+        )));
+    }
+    if !range.first.is_multiple_of(session.part_size) {
+        return Err(range_error(format!(
+            "A part must start at a multiple of the part size {}",
+            session.part_size
+        )));
+    }
+    let end = range
+        .first
+        .saturating_add(session.part_size)
+        .min(session.file_size);
+    if range.last + 1 != end {
+        return Err(range_error(format!(
+            "A part starting at {} must end at byte {}",
+            range.first,
+            end - 1
+        )));
+    }
+    Ok((range.first / session.part_size) as u32)
+}
+
+impl UploadService {
+    /// `PUT /files/upload_sessions/{id}`.
+    pub async fn upload_part(
+        &self,
+        caller: &Caller,
+        id: &str,
+        headers: PartHeaders<'_>,
+        body: ByteStream,
+    ) -> ApiResult<UploadedPart> {
+        let session = self.load_session(caller, id).await?;
+        let range = headers
+            .content_range
+            .ok_or_else(|| {
+                ApiError::bad_request(ErrorCode::BAD_REQUEST, "Content-Range is required")
+            })
+            .and_then(|v| {
+                ContentRange::parse(v)
+                    .map_err(|e| ApiError::bad_request(ErrorCode::BAD_REQUEST, e.to_string()))
+            })?;
+        let digest = headers
+            .digest
+            .ok_or_else(|| ApiError::bad_request(ErrorCode::BAD_DIGEST, "Digest is required"))
+            .and_then(|v| {
+                Sha1Digest::from_digest_header(v)
+                    .map_err(|e| ApiError::bad_request(ErrorCode::BAD_DIGEST, e.to_string()))
+            })?;
+        let index = grid_index(&session, &range)?;
+        if let Some(len) = headers.content_length.filter(|len| *len != range.len()) {
+            return Err(ApiError::bad_request(
+                ErrorCode::REQUEST_SIZE_MISMATCH,
+                format!(
+                    "Content-Length {len} does not match the range length {}",
+                    range.len()
+                ),
+            ));
+        }
+        let sha1 = digest.to_hex();
+        let existing = self.meta.get_part(&session.id, index).await?;
+        if let Some(existing) = existing.as_ref().filter(|p| p.sha1 == sha1) {
+            // A retry of a stored part: its body must still prove the digest.
+            check_body(body, range.len(), digest).await?;
+            return Ok(UploadedPart {
+                part: render::part(existing),
+            });
+        }
+        if session.state == SessionState::Committed {
+            return Err(crate::store::StoreError::SessionNotOpen(SessionState::Committed).into());
+        }
+        if let Some(existing) = existing {
+            return Err(overlap_error(&existing));
+        }
+
+        let part_id = random_hex_upper(4);
+        let object_key = format!("s/{}/{index:06}-{part_id}", session.id);
+        let (verified, _) = VerifyingStream::new(body, Expect::Exact(range.len()), Some(digest));
+        self.parts
+            .put(&object_key, Box::pin(verified))
+            .await
+            .map_err(|e| body_error_to_api(e, too_long))?;
+        let record = PartRecord {
+            session_id: session.id.clone(),
+            index,
+            part_id,
+            offset: range.first,
+            size: range.len(),
+            sha1: sha1.clone(),
+            object_key,
+        };
+        if session.expires_at <= super::now() {
+            // The session expired while the body streamed in.
+            self.discard(&record.object_key).await;
+            return Err(ApiError::session_expired());
+        }
+        let inserted = self.meta.insert_part(&record).await;
+        match inserted {
+            Ok(PartInsert::Inserted) => {
+                let max_lag = frontier_max_lag(session.part_size);
+                if record.offset.saturating_sub(session.frontier.offset) > max_lag {
+                    // The background hash has fallen behind (CPU is scarce):
+                    // this request hashes until the lag is within bounds
+                    // before answering, so commit latency stays flat. It only
+                    // hashes parts already here, so it never waits on a part
+                    // the client has yet to send.
+                    let until = record.offset - max_lag;
+                    if let Err(e) = self.advance_frontier_until(&session.id, until).await {
+                        tracing::warn!(session = %session.id, error = %e.message, "frontier stalled");
+                    }
+                }
+                self.spawn_frontier(session.id);
+                Ok(UploadedPart {
+                    part: render::part(&record),
+                })
+            }
+            Ok(PartInsert::Existing(existing)) => {
+                self.discard(&record.object_key).await;
+                settle(existing, &sha1)
+            }
+            Err(e) => {
+                self.discard(&record.object_key).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// `GET /files/upload_sessions/{id}/parts`.
+    pub async fn list_parts(
+        &self,
+        caller: &Caller,
+        id: &str,
+        offset: Option<u64>,
+        limit: Option<u64>,
+    ) -> ApiResult<UploadParts> {
+        let offset = offset.unwrap_or(0);
+        if offset > MAX_PARTS_OFFSET {
+            return Err(ApiError::bad_request(
+                ErrorCode::INVALID_OFFSET,
+                format!("offset must not exceed {MAX_PARTS_OFFSET}"),
+            ));
+        }
+        let limit = limit
+            .unwrap_or(DEFAULT_PARTS_LIMIT)
+            .clamp(1, MAX_PARTS_LIMIT);
+        let session = self.load_session(caller, id).await?;
+        let (total, parts) = self.meta.list_parts(&session.id, offset, limit).await?;
+        Ok(UploadParts {
+            total_count: total,
+            limit: Some(limit),
+            offset: Some(offset),
+            order: Some(vec![boxup_protocol::SortOrder::asc("offset")]),
+            entries: parts.iter().map(render::part).collect(),
+        })
+    }
+
+    /// Deletes an object nobody will reference; a failure leaves it to the
+    /// orphan sweep.
+    pub(crate) async fn discard(&self, key: &str) {
+        if let Err(e) = self.parts.delete(key).await {
+            tracing::warn!(key, error = %e, "could not delete an unreferenced object");
+        }
+    }
+}
+
+/// How far (in bytes) the hash frontier may trail a newly stored part
+/// before the request that stored it helps hash: commit then has at most
+/// this much left to hash, whatever the file size.
+fn frontier_max_lag(part_size: u64) -> u64 {
+    (64 * 1024 * 1024).max(2 * part_size)
+}
+
+/// Reads a body to its end through the verifier, keeping nothing.
+async fn check_body(body: ByteStream, len: u64, digest: Sha1Digest) -> ApiResult<()> {
+    use futures::TryStreamExt;
+    let (mut verified, _) = VerifyingStream::new(body, Expect::Exact(len), Some(digest));
+    loop {
+        match verified.try_next().await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(body_error_to_api(StoreError::Body(e), too_long)),
+        }
+    }
+}
+
+fn too_long(_: u64) -> ApiError {
+    ApiError::bad_request(
+        ErrorCode::REQUEST_SIZE_MISMATCH,
+        "The body is longer than the Content-Range",
+    )
+}
+
+/// An upload onto a taken range: the same bytes answer 200 with the stored
+/// part (a retry whose first answer was lost), different bytes answer 416.
+fn settle(existing: PartRecord, sha1: &str) -> ApiResult<UploadedPart> {
+    if existing.sha1 == sha1 {
+        Ok(UploadedPart {
+            part: render::part(&existing),
+        })
+    } else {
+        Err(overlap_error(&existing))
+    }
+}

@@ -1,0 +1,103 @@
+//! Housekeeping: expiring sessions, deleting garbage objects, and removing
+//! orphaned objects (bytes whose row never committed, e.g. after a crash
+//! between a durable put and its metadata transaction).
+//!
+//! `sweep_once` is one deterministic pass, so tests drive it directly;
+//! `run_sweeper` repeats it on an interval in the background. Every replica
+//! may run it: each step is idempotent.
+
+use std::time::{Duration, SystemTime};
+
+use super::{UploadService, now};
+use crate::error::ApiResult;
+
+/// How long an unreferenced object may exist before it counts as orphaned:
+/// far longer than the gap between a part's put and its row insert.
+pub const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SweepReport {
+    pub sessions_changed: u64,
+    pub garbage_deleted: u64,
+    pub orphans_deleted: u64,
+}
+
+/// How often the orphan scan runs: it lists every object, so it runs far
+/// less often than expiry and garbage collection.
+pub const ORPHAN_SCAN_EVERY: Duration = Duration::from_secs(3600);
+
+impl UploadService {
+    /// One full pass at time `now` (Unix seconds): expiry, garbage, and
+    /// the orphan scan for objects last written before `orphans_before`.
+    pub async fn sweep_once(&self, now: i64, orphans_before: SystemTime) -> ApiResult<SweepReport> {
+        let mut report = self.expire_and_collect(now).await?;
+        report.orphans_deleted = self.sweep_orphans(orphans_before).await?;
+        Ok(report)
+    }
+
+    /// Expires sessions past their TTL and deletes queued garbage objects.
+    pub async fn expire_and_collect(&self, now: i64) -> ApiResult<SweepReport> {
+        let mut report = SweepReport {
+            sessions_changed: self
+                .meta
+                .expire_sessions(now, now - self.config.session_ttl_secs)
+                .await?,
+            ..SweepReport::default()
+        };
+        loop {
+            let keys = self.meta.garbage(500).await?;
+            let mut deleted = Vec::with_capacity(keys.len());
+            for key in keys {
+                // One undeletable object must not stop the collection.
+                match self.parts.delete(&key).await {
+                    Ok(()) => deleted.push(key),
+                    Err(e) => tracing::warn!(key, error = %e, "cannot delete a garbage object"),
+                }
+            }
+            if deleted.is_empty() {
+                break;
+            }
+            self.meta.forget_garbage(&deleted).await?;
+            report.garbage_deleted += deleted.len() as u64;
+        }
+        Ok(report)
+    }
+
+    /// Deletes objects written before `before` that no row knows: bytes
+    /// whose part row never committed (a crash between put and insert).
+    pub async fn sweep_orphans(&self, before: SystemTime) -> ApiResult<u64> {
+        let mut deleted = 0;
+        for key in self.parts.list_older_than(before).await? {
+            if !self.meta.is_object_known(&key).await? {
+                match self.parts.delete(&key).await {
+                    Ok(()) => deleted += 1,
+                    Err(e) => tracing::warn!(key, error = %e, "cannot delete an orphan object"),
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Runs expiry and garbage collection every `every`, and the orphan
+    /// scan every `ORPHAN_SCAN_EVERY`, until the task is dropped.
+    pub async fn run_sweeper(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        let mut last_scan: Option<tokio::time::Instant> = None;
+        loop {
+            tick.tick().await;
+            match self.expire_and_collect(now()).await {
+                Ok(r) if r != SweepReport::default() => tracing::info!(?r, "sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e.message, "sweep failed"),
+            }
+            if last_scan.is_none_or(|t| t.elapsed() >= ORPHAN_SCAN_EVERY) {
+                last_scan = Some(tokio::time::Instant::now());
+                match self.sweep_orphans(SystemTime::now() - ORPHAN_GRACE).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orphans_deleted = n, "orphan sweep"),
+                    Err(e) => tracing::warn!(error = %e.message, "orphan sweep failed"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Conformance checks of files and their versions.
+
+use futures::future::join_all;
+
+use super::*;
+
+pub async fn check_create_file_and_objects(store: &dyn MetadataStore) {
+    let owner = user(store, "files").await;
+    let folder = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "dir"))
+        .await
+        .unwrap();
+    let attributes = FileAttributes {
+        description: Some("notes".into()),
+        content_created_at: Some(NOW - 100),
+        content_modified_at: Some(NOW - 50),
+    };
+    let new = NewFile {
+        attributes,
+        content: content(&[10, 10, 5], 7),
+        ..new_file(owner, folder.id, "data.bin")
+    };
+    let f = store.create_file(new.clone()).await.unwrap();
+    assert_eq!(
+        (f.owner_id, f.parent_id, f.name.as_str()),
+        (owner, folder.id, "data.bin")
+    );
+    assert_eq!((f.description.as_str(), f.etag), ("notes", 0));
+    assert_eq!((f.created_at, f.modified_at), (NOW, NOW));
+    assert_eq!(
+        (f.content_created_at, f.content_modified_at),
+        (NOW - 100, NOW - 50)
+    );
+    assert_eq!(f.version.file_id, f.id);
+    assert_eq!(
+        (f.version.size, f.version.sha1.as_str()),
+        (25, sha(7).as_str())
+    );
+    assert_eq!(f.version.created_at, NOW);
+    assert_eq!(store.get_file(owner, f.id).await.unwrap(), Some(f.clone()));
+    assert_eq!(
+        store.get_version(owner, f.id, f.version.id).await.unwrap(),
+        Some(f.version.clone())
+    );
+    assert_eq!(
+        store
+            .get_version(owner, MISSING, f.version.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.get_version(owner, f.id, MISSING).await.unwrap(), None);
+    assert_eq!(
+        store.version_objects(f.version.id).await.unwrap(),
+        new.content.objects
+    );
+    // An empty file has no objects.
+    let empty = NewFile {
+        content: content(&[], 0),
+        ..new_file(owner, folder.id, "empty")
+    };
+    let e = store.create_file(empty).await.unwrap();
+    assert_eq!(e.version.size, 0);
+    assert_eq!(store.version_objects(e.version.id).await.unwrap(), vec![]);
+}
+
+pub async fn check_add_version(store: &dyn MetadataStore) {
+    let owner = user(store, "versions").await;
+    let first = new_file(owner, ROOT_FOLDER_ID, "doc.txt");
+    let f = store.create_file(first.clone()).await.unwrap();
+    let second = NewVersion {
+        attributes: FileAttributes {
+            description: Some("v2".into()),
+            ..FileAttributes::default()
+        },
+        ..new_version(owner, f.id, Some(0), 2)
+    };
+    let v2 = store.add_version(second.clone()).await.unwrap();
+    assert_eq!((v2.id, v2.etag, v2.name.as_str()), (f.id, 1, "doc.txt"));
+    assert_ne!(v2.version.id, f.version.id);
+    assert_eq!((v2.version.size, v2.version.sha1.clone()), (5, sha(2)));
+    assert_eq!((v2.created_at, v2.modified_at), (NOW, NOW + 10));
+    assert_eq!(v2.description, "v2");
+    assert_eq!(store.get_file(owner, f.id).await.unwrap(), Some(v2.clone()));
+    // Old versions stay readable.
+    assert_eq!(
+        store.get_version(owner, f.id, f.version.id).await.unwrap(),
+        Some(f.version.clone())
+    );
+    assert_eq!(
+        store.version_objects(f.version.id).await.unwrap(),
+        first.content.objects
+    );
+    assert_eq!(
+        store.version_objects(v2.version.id).await.unwrap(),
+        second.content.objects
+    );
+    // A stale If-Match changes nothing.
+    let e = err(store
+        .add_version(new_version(owner, f.id, Some(0), 3))
+        .await);
+    assert!(matches!(e, StoreError::PreconditionFailed), "{e:?}");
+    assert_eq!(store.get_file(owner, f.id).await.unwrap(), Some(v2));
+    let v3 = store
+        .add_version(new_version(owner, f.id, None, 4))
+        .await
+        .unwrap();
+    assert_eq!(v3.etag, 2);
+    assert_eq!(
+        store
+            .find_by_name(owner, ROOT_FOLDER_ID, "DOC.TXT")
+            .await
+            .unwrap(),
+        Some(file_ref(&v3))
+    );
+    let e = err(store
+        .add_version(new_version(owner, MISSING, None, 5))
+        .await);
+    assert!(matches!(e, StoreError::NotFound), "{e:?}");
+}
+
+pub async fn check_add_version_rename(store: &dyn MetadataStore) {
+    let owner = user(store, "rename").await;
+    let a = store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "a.txt"))
+        .await
+        .unwrap();
+    let b = store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "b.txt"))
+        .await
+        .unwrap();
+    let dir = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "dir"))
+        .await
+        .unwrap();
+    let renamed = |name: &str| NewVersion {
+        rename: Some(name.to_owned()),
+        ..new_version(owner, a.id, None, 9)
+    };
+    for (name, conflict) in [("B.TXT", file_ref(&b)), ("Dir", folder_ref(&dir))] {
+        let e = err(store.add_version(renamed(name)).await);
+        assert!(
+            matches!(&e, StoreError::NameInUse(c) if *c == conflict),
+            "{name}: {e:?}"
+        );
+    }
+    assert_eq!(store.get_file(owner, a.id).await.unwrap(), Some(a.clone()));
+    // Its own name in another case is not a conflict.
+    let same = store.add_version(renamed("A.TXT")).await.unwrap();
+    assert_eq!((same.name.as_str(), same.etag), ("A.TXT", 1));
+    let moved = store.add_version(renamed("c.txt")).await.unwrap();
+    assert_eq!((moved.name.as_str(), moved.etag), ("c.txt", 2));
+    assert_eq!(
+        store
+            .find_by_name(owner, ROOT_FOLDER_ID, "a.txt")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_by_name(owner, ROOT_FOLDER_ID, "C.txt")
+            .await
+            .unwrap(),
+        Some(file_ref(&moved))
+    );
+}
+
+pub async fn check_delete_file_garbage(store: &dyn MetadataStore) {
+    let owner = user(store, "delete").await;
+    let first = new_file(owner, ROOT_FOLDER_ID, "gone.txt");
+    let f = store.create_file(first.clone()).await.unwrap();
+    let second = new_version(owner, f.id, None, 2);
+    let v2 = store.add_version(second.clone()).await.unwrap();
+    let e = err(store.delete_file(owner, f.id, Some(0)).await);
+    assert!(matches!(e, StoreError::PreconditionFailed), "{e:?}");
+    assert!(store.get_file(owner, f.id).await.unwrap().is_some());
+    store.delete_file(owner, f.id, Some(1)).await.unwrap();
+    assert_eq!(store.get_file(owner, f.id).await.unwrap(), None);
+    assert_eq!(
+        store.get_version(owner, f.id, f.version.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_version(owner, f.id, v2.version.id).await.unwrap(),
+        None
+    );
+    for o in first.content.objects.iter().chain(&second.content.objects) {
+        assert!(in_garbage(store, &o.key).await, "{} not in garbage", o.key);
+        assert!(store.is_object_known(&o.key).await.unwrap());
+    }
+    let e = err(store.delete_file(owner, f.id, None).await);
+    assert!(matches!(e, StoreError::NotFound), "{e:?}");
+    // The name is free again.
+    store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "GONE.txt"))
+        .await
+        .unwrap();
+    let other = store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "x"))
+        .await
+        .unwrap();
+    store.delete_file(owner, other.id, None).await.unwrap();
+    assert_eq!(
+        store
+            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .await
+            .unwrap()
+            .0,
+        1
+    );
+}
+
+pub async fn check_concurrent_create_same_name(store: &dyn MetadataStore) {
+    let owner = user(store, "race").await;
+    let folders = (0..4).map(|i| {
+        let name = if i % 2 == 0 { "Race" } else { "RACE" };
+        store.create_folder(new_folder(owner, ROOT_FOLDER_ID, name))
+    });
+    let files = (0..4).map(|_| store.create_file(new_file(owner, ROOT_FOLDER_ID, "race")));
+    let (folders, files) = futures::join!(join_all(folders), join_all(files));
+    let mut winners: Vec<ItemRef> = folders.iter().flatten().map(folder_ref).collect();
+    winners.extend(files.iter().flatten().map(file_ref));
+    assert_eq!(winners.len(), 1, "exactly one create wins: {winners:?}");
+    let errors = folders.into_iter().filter_map(Result::err);
+    for e in errors.chain(files.into_iter().filter_map(Result::err)) {
+        assert!(
+            matches!(&e, StoreError::NameInUse(c) if *c == winners[0]),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .await
+            .unwrap(),
+        (1, winners)
+    );
+}

@@ -1,0 +1,285 @@
+//! Metadata-store conformance suite: one `check_*` per contract clause of
+//! [`MetadataStore`], stamped into one `#[tokio::test]` per check by
+//! [`metadata_conformance!`](crate::metadata_conformance).
+//!
+//! Every check creates its own users (logins with a random suffix) and its
+//! own object keys, so checks do not see each other's items. The checks of
+//! `expire_sessions` and the garbage queue assert exact counts, so the
+//! factory must give each check a fresh, empty store.
+//!
+//! Readings of the contract that the suite pins down (beyond the trait
+//! docs): a listing orders names case-insensitively; a file id is not a
+//! parent folder; renaming a file to its own name in another case is not a
+//! conflict; a committed session keeps its parts listable until deleted.
+
+use crate::store::*;
+
+mod commit;
+mod files;
+mod housekeeping;
+mod sessions;
+mod users_items;
+
+pub use commit::*;
+pub use files::*;
+pub use housekeeping::*;
+pub use sessions::*;
+pub use users_items::*;
+
+/// The `now` of most calls; sessions created here expire at `LATER`.
+const NOW: i64 = 1_700_000_000;
+const LATER: i64 = NOW + 7 * 24 * 3600;
+/// An id that no store hands out in these checks.
+const MISSING: i64 = i64::MAX - 7;
+
+/// Stamps one `#[tokio::test]` per check of the metadata conformance suite.
+///
+/// `$factory` is an expression evaluating to a future of `(store, guard)`:
+/// `store` is a fresh, empty `impl MetadataStore`, `guard` is anything that
+/// must live as long as the test (a `tempfile::TempDir`, a server handle,
+/// or `()`). It is evaluated once per test.
+///
+/// ```text
+/// boxup_server::metadata_conformance!(async {
+///     let dir = tempfile::tempdir().unwrap();
+///     let store = SqliteMetadataStore::open(&dir.path().join("meta.db")).unwrap();
+///     (store, dir)
+/// });
+/// ```
+#[macro_export]
+macro_rules! metadata_conformance {
+    ($factory:expr) => {
+        $crate::metadata_conformance!(@checks $factory;
+            check_ensure_user_idempotent,
+            check_ensure_user_concurrent,
+            check_folder_create_get,
+            check_list_items_order_and_paging,
+            check_name_conflict_case_insensitive,
+            check_find_by_name,
+            check_parent_not_found,
+            check_owner_scoping,
+            check_create_file_and_objects,
+            check_add_version,
+            check_add_version_rename,
+            check_delete_file_garbage,
+            check_concurrent_create_same_name,
+            check_session_create_get,
+            check_insert_part_existing,
+            check_list_parts_paging,
+            check_insert_part_rejected,
+            check_concurrent_insert_part,
+            check_advance_frontier_cas,
+            check_commit_new_file,
+            check_commit_new_version,
+            check_commit_preconditions,
+            check_commit_name_conflict,
+            check_commit_rejected,
+            check_concurrent_commit,
+            check_delete_session_open,
+            check_delete_session_committed,
+            check_expire_sessions,
+            check_garbage_forget,
+            check_is_object_known,
+        );
+    };
+    (@checks $factory:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let (store, _guard) = $factory.await;
+                $crate::store::conformance::metadata::$check(&store).await;
+            }
+        )*
+    };
+}
+
+// ---- helpers ----
+
+fn random_hex(len: usize) -> String {
+    let n: u128 = rand::random();
+    format!("{n:032x}")[..len].to_owned()
+}
+
+/// A new user with a unique login.
+async fn user(store: &dyn MetadataStore, tag: &str) -> i64 {
+    let login = format!("{tag}-{}@example.com", random_hex(12));
+    store.ensure_user(&login, tag).await.unwrap().id
+}
+
+/// A unique object key.
+fn key(tag: &str) -> String {
+    format!("test/{tag}/{}", random_hex(16))
+}
+
+fn sha(n: u64) -> String {
+    format!("{n:040x}")
+}
+
+/// Objects of `sizes`, laid out back to back.
+fn objects(sizes: &[u64]) -> Vec<ObjectRef> {
+    let mut offset = 0;
+    sizes
+        .iter()
+        .map(|&size| {
+            let o = ObjectRef {
+                key: key("obj"),
+                offset,
+                size,
+            };
+            offset += size;
+            o
+        })
+        .collect()
+}
+
+fn content(sizes: &[u64], n: u64) -> NewContent {
+    NewContent {
+        size: sizes.iter().sum(),
+        sha1: sha(n),
+        objects: objects(sizes),
+    }
+}
+
+fn new_folder(owner: i64, parent: i64, name: &str) -> NewFolder {
+    NewFolder {
+        owner_id: owner,
+        parent_id: parent,
+        name: name.to_owned(),
+        now: NOW,
+    }
+}
+
+fn new_file(owner: i64, parent: i64, name: &str) -> NewFile {
+    NewFile {
+        owner_id: owner,
+        parent_id: parent,
+        name: name.to_owned(),
+        attributes: FileAttributes::default(),
+        content: content(&[4, 3], 1),
+        now: NOW,
+    }
+}
+
+fn new_version(owner: i64, file_id: i64, if_match: Option<i64>, n: u64) -> NewVersion {
+    NewVersion {
+        owner_id: owner,
+        file_id,
+        rename: None,
+        if_match,
+        attributes: FileAttributes::default(),
+        content: content(&[5], n),
+        now: NOW + 10,
+    }
+}
+
+fn folder_ref(f: &FolderRecord) -> ItemRef {
+    ItemRef {
+        kind: ItemKind::Folder,
+        id: f.id,
+        name: f.name.clone(),
+        etag: f.etag,
+        version: None,
+    }
+}
+
+fn file_ref(f: &FileRecord) -> ItemRef {
+    ItemRef {
+        kind: ItemKind::File,
+        id: f.id,
+        name: f.name.clone(),
+        etag: f.etag,
+        version: Some((f.version.id, f.version.sha1.clone(), f.version.size)),
+    }
+}
+
+/// An open session of `file_size` bytes in parts of 10 bytes.
+fn session(owner: i64, target: SessionTarget, file_size: u64) -> SessionRecord {
+    SessionRecord {
+        id: random_hex(32).to_uppercase(),
+        owner_id: owner,
+        target,
+        file_size,
+        part_size: 10,
+        total_parts: file_size.div_ceil(10) as u32,
+        num_parts: 0,
+        state: SessionState::Open,
+        created_at: NOW,
+        expires_at: LATER,
+        frontier: Frontier::default(),
+        committed: None,
+    }
+}
+
+fn to_file(folder_id: i64, name: &str) -> SessionTarget {
+    SessionTarget::NewFile {
+        folder_id,
+        name: name.to_owned(),
+    }
+}
+
+fn part(s: &SessionRecord, index: u32) -> PartRecord {
+    let offset = u64::from(index) * s.part_size;
+    PartRecord {
+        session_id: s.id.clone(),
+        index,
+        part_id: random_hex(8).to_uppercase(),
+        offset,
+        size: s.part_size.min(s.file_size.saturating_sub(offset)),
+        sha1: sha(u64::from(index) + 100),
+        object_key: key("part"),
+    }
+}
+
+/// Creates `s` and stores all its parts (last first); returns them in order.
+async fn session_with_parts(store: &dyn MetadataStore, s: &SessionRecord) -> Vec<PartRecord> {
+    store.create_session(s).await.unwrap();
+    let parts: Vec<_> = (0..s.total_parts).map(|i| part(s, i)).collect();
+    for p in parts.iter().rev() {
+        assert_eq!(store.insert_part(p).await.unwrap(), PartInsert::Inserted);
+    }
+    parts
+}
+
+fn commit(s: &SessionRecord, n: u64) -> CommitSession {
+    CommitSession {
+        session_id: s.id.clone(),
+        owner_id: s.owner_id,
+        sha1: sha(n),
+        attributes: FileAttributes::default(),
+        if_match: None,
+        if_none_match: None,
+        now: NOW + 1,
+    }
+}
+
+fn part_objects(parts: &[PartRecord]) -> Vec<ObjectRef> {
+    parts
+        .iter()
+        .map(|p| ObjectRef {
+            key: p.object_key.clone(),
+            offset: p.offset,
+            size: p.size,
+        })
+        .collect()
+}
+
+#[track_caller]
+fn err<T: std::fmt::Debug>(r: StoreResult<T>) -> StoreError {
+    match r {
+        Ok(v) => panic!("expected an error, got Ok({v:?})"),
+        Err(e) => e,
+    }
+}
+
+async fn state(store: &dyn MetadataStore, id: &str) -> Option<SessionState> {
+    store.get_session(id).await.unwrap().map(|s| s.state)
+}
+
+async fn in_garbage(store: &dyn MetadataStore, key: &str) -> bool {
+    store
+        .garbage(u64::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .any(|k| k == key)
+}

@@ -1,0 +1,310 @@
+//! Conformance checks of users, folders and items.
+
+use futures::future::join_all;
+
+use super::*;
+
+// ---- users ----
+
+pub async fn check_ensure_user_idempotent(store: &dyn MetadataStore) {
+    let login = format!("idem-{}@example.com", random_hex(12));
+    let a = store.ensure_user(&login, "Ada").await.unwrap();
+    assert_eq!((a.login.as_str(), a.name.as_str()), (login.as_str(), "Ada"));
+    assert!(a.id > 0, "user ids are positive: {}", a.id);
+    let again = store.ensure_user(&login, "Ada").await.unwrap();
+    assert_eq!(again, a);
+    let other = store
+        .ensure_user(&format!("other-{}", random_hex(12)), "Bob")
+        .await
+        .unwrap();
+    assert_ne!(other.id, a.id);
+    assert_eq!(store.get_user(a.id).await.unwrap(), Some(a));
+    assert_eq!(store.get_user(other.id).await.unwrap(), Some(other));
+    assert_eq!(store.get_user(MISSING).await.unwrap(), None);
+}
+
+pub async fn check_ensure_user_concurrent(store: &dyn MetadataStore) {
+    let login = format!("race-{}@example.com", random_hex(12));
+    let users = join_all((0..8).map(|_| store.ensure_user(&login, "Racer"))).await;
+    let first = users[0].as_ref().unwrap().clone();
+    for u in users {
+        assert_eq!(u.unwrap(), first);
+    }
+}
+
+// ---- folders and items ----
+
+pub async fn check_folder_create_get(store: &dyn MetadataStore) {
+    let owner = user(store, "folders").await;
+    let f = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "Photos 2024"))
+        .await
+        .unwrap();
+    assert_ne!(f.id, ROOT_FOLDER_ID);
+    assert_eq!(
+        (f.owner_id, f.parent_id, f.name.as_str()),
+        (owner, ROOT_FOLDER_ID, "Photos 2024")
+    );
+    assert_eq!((f.created_at, f.modified_at), (NOW, NOW));
+    assert_eq!(
+        store.get_folder(owner, f.id).await.unwrap(),
+        Some(f.clone())
+    );
+    let child = store
+        .create_folder(new_folder(owner, f.id, "Summer"))
+        .await
+        .unwrap();
+    assert_ne!(child.id, f.id);
+    let got = store.get_folder(owner, child.id).await.unwrap().unwrap();
+    assert_eq!(got.parent_id, f.id);
+    assert_eq!(store.get_folder(owner, ROOT_FOLDER_ID).await.unwrap(), None);
+    assert_eq!(store.get_folder(owner, MISSING).await.unwrap(), None);
+}
+
+pub async fn check_list_items_order_and_paging(store: &dyn MetadataStore) {
+    let owner = user(store, "list").await;
+    let parent = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "list"))
+        .await
+        .unwrap();
+    let mut folders = Vec::new();
+    for name in ["gamma", "Bravo", "alpha"] {
+        folders.push(
+            store
+                .create_folder(new_folder(owner, parent.id, name))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut files = Vec::new();
+    for name in ["delta.txt", "Alpha.txt"] {
+        files.push(
+            store
+                .create_file(new_file(owner, parent.id, name))
+                .await
+                .unwrap(),
+        );
+    }
+    // Folders first, then files, each by name compared case-insensitively.
+    let expected = vec![
+        folder_ref(&folders[2]),
+        folder_ref(&folders[1]),
+        folder_ref(&folders[0]),
+        file_ref(&files[1]),
+        file_ref(&files[0]),
+    ];
+    assert_eq!(
+        store.list_items(owner, parent.id, 0, 100).await.unwrap(),
+        (5, expected.clone())
+    );
+    assert_eq!(
+        store.list_items(owner, parent.id, 2, 2).await.unwrap(),
+        (5, expected[2..4].to_vec())
+    );
+    assert_eq!(
+        store.list_items(owner, parent.id, 4, 10).await.unwrap(),
+        (5, expected[4..].to_vec())
+    );
+    assert_eq!(
+        store.list_items(owner, parent.id, 5, 10).await.unwrap(),
+        (5, vec![])
+    );
+    assert_eq!(
+        store.list_items(owner, parent.id, 0, 0).await.unwrap(),
+        (5, vec![])
+    );
+    // The root holds only `list`; an empty folder lists nothing.
+    assert_eq!(
+        store
+            .list_items(owner, ROOT_FOLDER_ID, 0, 100)
+            .await
+            .unwrap(),
+        (1, vec![folder_ref(&parent)])
+    );
+    assert_eq!(
+        store
+            .list_items(owner, folders[0].id, 0, 100)
+            .await
+            .unwrap(),
+        (0, vec![])
+    );
+}
+
+pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
+    let owner = user(store, "conflict").await;
+    let docs = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "Docs"))
+        .await
+        .unwrap();
+    let report = store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "Report.PDF"))
+        .await
+        .unwrap();
+    let cases: [(&str, ItemRef); 3] = [
+        ("docs", folder_ref(&docs)),
+        ("DOCS", folder_ref(&docs)),
+        ("report.pdf", file_ref(&report)),
+    ];
+    for (name, conflict) in cases {
+        let e = err(store
+            .create_folder(new_folder(owner, ROOT_FOLDER_ID, name))
+            .await);
+        assert!(
+            matches!(&e, StoreError::NameInUse(c) if *c == conflict),
+            "{name}: {e:?}"
+        );
+        let e = err(store
+            .create_file(new_file(owner, ROOT_FOLDER_ID, name))
+            .await);
+        assert!(
+            matches!(&e, StoreError::NameInUse(c) if *c == conflict),
+            "{name}: {e:?}"
+        );
+    }
+    let ete = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "ÉTÉ"))
+        .await
+        .unwrap();
+    let e = err(store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "été"))
+        .await);
+    assert!(
+        matches!(&e, StoreError::NameInUse(c) if *c == folder_ref(&ete)),
+        "{e:?}"
+    );
+    // The same name elsewhere, or a different name, is fine.
+    store
+        .create_file(new_file(owner, docs.id, "report.pdf"))
+        .await
+        .unwrap();
+    store
+        .create_folder(new_folder(owner, docs.id, "DOCS"))
+        .await
+        .unwrap();
+    store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "Report.PDF.bak"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .list_items(owner, ROOT_FOLDER_ID, 0, 100)
+            .await
+            .unwrap()
+            .0,
+        4
+    );
+}
+
+pub async fn check_find_by_name(store: &dyn MetadataStore) {
+    let owner = user(store, "find").await;
+    let docs = store
+        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "Docs"))
+        .await
+        .unwrap();
+    let file = store
+        .create_file(new_file(owner, docs.id, "Notes.md"))
+        .await
+        .unwrap();
+    let find = |parent, name: &'static str| store.find_by_name(owner, parent, name);
+    assert_eq!(
+        find(ROOT_FOLDER_ID, "dOCS").await.unwrap(),
+        Some(folder_ref(&docs))
+    );
+    assert_eq!(
+        find(docs.id, "NOTES.MD").await.unwrap(),
+        Some(file_ref(&file))
+    );
+    assert_eq!(find(ROOT_FOLDER_ID, "Notes.md").await.unwrap(), None);
+    assert_eq!(find(docs.id, "Notes").await.unwrap(), None);
+    assert_eq!(find(MISSING, "Docs").await.unwrap(), None);
+}
+
+pub async fn check_parent_not_found(store: &dyn MetadataStore) {
+    let owner = user(store, "parent").await;
+    let stranger = user(store, "stranger").await;
+    let foreign = store
+        .create_folder(new_folder(stranger, ROOT_FOLDER_ID, "theirs"))
+        .await
+        .unwrap();
+    let file = store
+        .create_file(new_file(owner, ROOT_FOLDER_ID, "a-file"))
+        .await
+        .unwrap();
+    // Unknown ids, another user's folder, and a file are not parents.
+    for parent in [MISSING, foreign.id, file.id] {
+        let e = err(store.create_folder(new_folder(owner, parent, "x")).await);
+        assert!(matches!(e, StoreError::ParentNotFound), "{parent}: {e:?}");
+        let e = err(store.create_file(new_file(owner, parent, "x")).await);
+        assert!(matches!(e, StoreError::ParentNotFound), "{parent}: {e:?}");
+    }
+    assert_eq!(
+        store
+            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .await
+            .unwrap()
+            .0,
+        1
+    );
+    assert_eq!(
+        store
+            .list_items(stranger, foreign.id, 0, 10)
+            .await
+            .unwrap()
+            .0,
+        0
+    );
+}
+
+pub async fn check_owner_scoping(store: &dyn MetadataStore) {
+    let a = user(store, "alice").await;
+    let b = user(store, "bob").await;
+    let folder = store
+        .create_folder(new_folder(a, ROOT_FOLDER_ID, "private"))
+        .await
+        .unwrap();
+    let file = store
+        .create_file(new_file(a, folder.id, "secret.txt"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_folder(b, folder.id).await.unwrap(), None);
+    assert_eq!(store.get_file(b, file.id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get_version(b, file.id, file.version.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_by_name(b, ROOT_FOLDER_ID, "private")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_by_name(b, folder.id, "secret.txt")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.list_items(b, ROOT_FOLDER_ID, 0, 10).await.unwrap(),
+        (0, vec![])
+    );
+    assert_eq!(
+        store.list_items(b, folder.id, 0, 10).await.unwrap(),
+        (0, vec![])
+    );
+    let e = err(store.add_version(new_version(b, file.id, None, 2)).await);
+    assert!(matches!(e, StoreError::NotFound), "{e:?}");
+    let e = err(store.delete_file(b, file.id, None).await);
+    assert!(matches!(e, StoreError::NotFound), "{e:?}");
+    // B's own namespace is separate: the same name is free in B's root.
+    store
+        .create_folder(new_folder(b, ROOT_FOLDER_ID, "private"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_file(a, file.id).await.unwrap(), Some(file));
+}

@@ -1,0 +1,335 @@
+//! The embedded default part store: one file per object on local disk.
+//!
+//! Layout under the root given to [`LocalDiskPartStore::open`]:
+//! - `objects/<key>`: committed objects; the `/`-separated segments of a
+//!   key become directories, created on demand and pruned when emptied;
+//! - `tmp/`: objects being written, under unique names. An object is
+//!   renamed into `objects/` only once it is durable, so readers and the
+//!   orphan sweep never see a partial object. Whatever is in `tmp/` when
+//!   the store opens is a crash leftover and is removed.
+//!
+//! A put pulls the body on the async side and coalesces it into 256 KiB
+//! buffers; each buffer is written by a short `spawn_blocking` task while
+//! the next one fills (see `writer.rs`), so at most two buffers exist per
+//! put whatever the object's size, and a blocking thread is held only while
+//! bytes are written, never while a slow client sends them. On Linux the
+//! writer starts writeback every 8 MiB (`sync_file_range`), so the disk
+//! works while the body is still arriving and the final fsync waits only
+//! for the tail. The temp file removes itself when dropped unless it was
+//! committed, whether the body failed, the put's future was dropped (client
+//! gone) or the disk failed. [`LocalDiskPartStore::wait_for_writers`] waits
+//! until every temp file of a past put is committed or removed.
+//!
+//! A put whose future is dropped after its body ended may still commit its
+//! object; no row references it, so the orphan sweep collects it.
+//!
+//! Limits worth knowing:
+//! - a put that fails when replacing a key leaves the previous object in
+//!   place (the replacement is atomic, all or nothing);
+//! - one live store per root: `open` empties `tmp/`, which would break
+//!   another live store's puts in flight.
+
+mod keys;
+mod writer;
+
+use std::fs;
+use std::io::{self, SeekFrom};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::sync::Notify;
+use tokio_util::io::ReaderStream;
+
+use super::{ByteStream, PartStore, StoreError, StoreResult};
+use keys::{is_valid_key, list_older_than};
+use writer::TempFile;
+
+/// Size of the buffers a put writes. Measured with `upload-bench`: 256 KiB
+/// beat 1 MiB on throughput (340-380 vs ~300 MiB/s for 1 GiB) and cut the
+/// server's peak RSS with 600 PUTs in flight from 835 to 579 MiB.
+const WRITE_BUF: usize = 256 << 10;
+/// Size of the chunks `get` yields.
+const READ_CHUNK: usize = 256 << 10;
+
+/// Part store on a local filesystem. Cheap to clone (shared state).
+#[derive(Clone, Debug)]
+pub struct LocalDiskPartStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    objects: PathBuf,
+    tmp: PathBuf,
+    writers: Arc<Writers>,
+}
+
+/// Count of live blocking writers, to wait for them deterministically.
+#[derive(Debug, Default)]
+struct Writers {
+    running: AtomicUsize,
+    idle: Notify,
+}
+
+/// Held by a writer task for its whole life (dropped even if the task never
+/// runs because the runtime shuts down).
+pub(super) struct WriterToken(Arc<Writers>);
+
+impl Writers {
+    fn start(self: &Arc<Self>) -> WriterToken {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        WriterToken(Arc::clone(self))
+    }
+}
+
+impl Drop for WriterToken {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl LocalDiskPartStore {
+    /// Opens (creating if needed) a store rooted at `root`, and removes the
+    /// leftovers of interrupted puts from `root/tmp`.
+    pub fn open(root: &Path) -> StoreResult<Self> {
+        let objects = root.join("objects");
+        let tmp = root.join("tmp");
+        for dir in [&objects, &tmp] {
+            fs::create_dir_all(dir)
+                .map_err(|e| backend(format!("creating {}", dir.display()), e))?;
+        }
+        // Make the two directories' entries durable (first start only does
+        // any work): an acknowledged object must not hang off a lost dir.
+        fs::File::open(root)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| backend(format!("syncing {}", root.display()), e))?;
+        let entries =
+            fs::read_dir(&tmp).map_err(|e| backend(format!("listing {}", tmp.display()), e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| backend(format!("listing {}", tmp.display()), e))?;
+            let path = entry.path();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let removed = if is_dir {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+            match removed {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(backend(format!("removing {}", path.display()), e)),
+            }
+        }
+        Ok(LocalDiskPartStore {
+            inner: Arc::new(Inner {
+                objects,
+                tmp,
+                writers: Arc::default(),
+            }),
+        })
+    }
+
+    /// Waits until every blocking writer started by `put` has finished,
+    /// including the writers of dropped puts, which remove their temp file
+    /// on their own thread after the drop. For graceful shutdown and tests.
+    pub async fn wait_for_writers(&self) {
+        let writers = &self.inner.writers;
+        loop {
+            let mut idle = pin!(writers.idle.notified());
+            // Register before checking, so a wake-up in between is not lost.
+            idle.as_mut().enable();
+            if writers.running.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// The path of `key`'s object, after checking that the key cannot
+    /// escape `objects/`.
+    fn object_path(&self, key: &str) -> StoreResult<PathBuf> {
+        if !is_valid_key(key) {
+            return Err(StoreError::Backend(format!("invalid object key {key:?}")));
+        }
+        Ok(self.inner.objects.join(key))
+    }
+}
+
+fn backend(what: impl std::fmt::Display, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("{what}: {e}"))
+}
+
+/// The error a missing object gives on open or unlink.
+fn is_missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
+}
+
+/// A write in flight: the temp file comes back with the write's result.
+type PendingWrite = tokio::task::JoinHandle<(TempFile, io::Result<()>)>;
+
+/// Waits for the write in flight, if any, and returns the temp file.
+async fn settle(tmp: &mut Option<TempFile>, pending: &mut Option<PendingWrite>) -> io::Result<()> {
+    if let Some(write) = pending.take() {
+        let (file, result) = write.await.map_err(io::Error::other)?;
+        *tmp = Some(file);
+        result?;
+    }
+    Ok(())
+}
+
+/// Starts writing `data` on the blocking pool once the previous write is
+/// done: one buffer is written while the next one fills.
+async fn write_next(
+    tmp: &mut Option<TempFile>,
+    pending: &mut Option<PendingWrite>,
+    data: Bytes,
+) -> io::Result<()> {
+    settle(tmp, pending).await?;
+    let mut file = tmp.take().expect("the temp file is here between writes");
+    *pending = Some(tokio::task::spawn_blocking(move || {
+        let result = file.write(&data);
+        (file, result)
+    }));
+    Ok(())
+}
+
+#[async_trait]
+impl PartStore for LocalDiskPartStore {
+    async fn put(&self, key: &str, mut body: ByteStream) -> StoreResult<u64> {
+        let dest = self.object_path(key)?;
+        let failed = |e: io::Error| backend(format!("writing {key}"), e);
+        let token = self.inner.writers.start();
+        let tmp_dir = self.inner.tmp.clone();
+        let created = tokio::task::spawn_blocking(move || TempFile::create(&tmp_dir, token));
+        // From here on, dropping this future drops the temp file (here, or
+        // on the blocking thread of a write in flight), which removes it.
+        let mut tmp = Some(
+            created
+                .await
+                .map_err(io::Error::other)
+                .and_then(|r| r)
+                .map_err(failed)?,
+        );
+        let mut pending: Option<PendingWrite> = None;
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    // Let a write in flight finish, so the temp file is gone
+                    // (dropped with `tmp`) before the put returns.
+                    let _ = settle(&mut tmp, &mut pending).await;
+                    return Err(StoreError::Body(e));
+                }
+            };
+            if chunk.len() >= WRITE_BUF && buf.is_empty() {
+                write_next(&mut tmp, &mut pending, chunk)
+                    .await
+                    .map_err(failed)?;
+                continue;
+            }
+            if buf.is_empty() {
+                buf.reserve(WRITE_BUF);
+            }
+            buf.extend_from_slice(&chunk);
+            if buf.len() >= WRITE_BUF {
+                let data = buf.split().freeze();
+                write_next(&mut tmp, &mut pending, data)
+                    .await
+                    .map_err(failed)?;
+            }
+        }
+        if !buf.is_empty() {
+            write_next(&mut tmp, &mut pending, buf.freeze())
+                .await
+                .map_err(failed)?;
+        }
+        settle(&mut tmp, &mut pending).await.map_err(failed)?;
+        let file = tmp.take().expect("no write is in flight");
+        let len = file.len();
+        let objects = self.inner.objects.clone();
+        tokio::task::spawn_blocking(move || file.commit(&objects, &dest))
+            .await
+            .map_err(io::Error::other)
+            .and_then(|r| r)
+            .map_err(failed)?;
+        Ok(len)
+    }
+
+    async fn get(&self, key: &str, range: Range<u64>) -> StoreResult<ByteStream> {
+        let path = self.object_path(key)?;
+        let mut file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(e) if is_missing(&e) => return Err(StoreError::NotFound),
+            Err(e) => return Err(backend(format!("opening {key}"), e)),
+        };
+        let meta = file
+            .metadata()
+            .await
+            .map_err(|e| backend(format!("reading {key}"), e))?;
+        if !meta.is_file() {
+            return Err(StoreError::NotFound);
+        }
+        let len = meta.len();
+        let start = range.start.min(len);
+        let end = range.end.clamp(start, len);
+        if start == end {
+            return Ok(futures::stream::empty().boxed());
+        }
+        if start > 0 {
+            file.seek(SeekFrom::Start(start))
+                .await
+                .map_err(|e| backend(format!("seeking {key}"), e))?;
+        }
+        Ok(ReaderStream::with_capacity(file.take(end - start), READ_CHUNK).boxed())
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        let path = self.object_path(key)?;
+        let objects = self.inner.objects.clone();
+        let key = key.to_owned();
+        tokio::task::spawn_blocking(move || {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                // A directory is not an object either.
+                Err(e) if is_missing(&e) || e.kind() == io::ErrorKind::IsADirectory => {
+                    return Ok(());
+                }
+                Err(e) => return Err(backend(format!("deleting {key}"), e)),
+            }
+            // Prune parents left empty; stops at the first non-empty one. A
+            // put racing with this retries if its fresh parent vanishes.
+            let mut dir = path.parent();
+            while let Some(d) = dir.filter(|d| *d != objects) {
+                if fs::remove_dir(d).is_err() {
+                    break;
+                }
+                dir = d.parent();
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| backend("deleting", e))?
+    }
+
+    async fn list_older_than(&self, before: SystemTime) -> StoreResult<Vec<String>> {
+        let objects = self.inner.objects.clone();
+        tokio::task::spawn_blocking(move || list_older_than(&objects, before))
+            .await
+            .map_err(|e| backend("listing objects", e))?
+            .map_err(|e| backend("listing objects", e))
+    }
+}

@@ -1,0 +1,185 @@
+//! The blocking half of a put: the temp file, its writes, and its commit.
+//!
+//! Why buffer-sized blocking tasks rather than one writer thread per put: a
+//! thread held for a whole put waits on the network as long as the client
+//! is slow, so a few hundred slow uploads would exhaust the blocking pool
+//! that the metadata store also needs. Here a thread is held only while a
+//! buffer is actually written.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::WriterToken;
+
+/// How often a rename is retried when a concurrent delete pruned the
+/// freshly created, still empty parent directory.
+const RENAME_ATTEMPTS: usize = 8;
+
+/// Dirty bytes after which the writer asks the kernel to start writing them
+/// back, so that disk writes overlap with receiving the body and the final
+/// fsync waits only for the tail. Measured on a 2-core VM: a 1 GiB put
+/// (fsync included) went from ~1.2 GB/s to ~1.9 GB/s with 16-64 KiB chunks.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+/// A temp file that removes itself when dropped, unless committed. It
+/// holds a [`WriterToken`] for as long as the file may exist, so
+/// `wait_for_writers` waits for the removal of abandoned ones too.
+pub(super) struct TempFile {
+    path: PathBuf,
+    file: Option<File>,
+    written: u64,
+    written_back: u64,
+    _token: WriterToken,
+}
+
+impl TempFile {
+    pub(super) fn create(dir: &Path, token: WriterToken) -> io::Result<TempFile> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let name = format!(
+                "{:016x}-{:x}.tmp",
+                rand::random::<u64>(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            );
+            let path = dir.join(name);
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        path,
+                        file: Some(file),
+                        written: 0,
+                        written_back: 0,
+                        _token: token,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(context("creating", &path, e)),
+            }
+        }
+    }
+
+    fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("temp file is open until commit")
+    }
+
+    pub(super) fn len(&self) -> u64 {
+        self.written
+    }
+
+    /// Appends `data`, starting writeback every `WRITEBACK_STEP` bytes.
+    pub(super) fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.file()
+            .write_all(data)
+            .map_err(|e| context("writing", &self.path, e))?;
+        self.written += data.len() as u64;
+        if self.written - self.written_back >= WRITEBACK_STEP {
+            let (from, len) = (self.written_back, self.written - self.written_back);
+            start_writeback(self.file(), from, len)
+                .map_err(|e| context("writing back", &self.path, e))?;
+            self.written_back = self.written;
+        }
+        Ok(())
+    }
+
+    /// fsync, make `dest`'s parents durably present, rename into place,
+    /// fsync `dest`'s directory.
+    pub(super) fn commit(mut self, objects: &Path, dest: &Path) -> io::Result<()> {
+        let file = self.file.take().expect("temp file is open until commit");
+        file.sync_all()
+            .map_err(|e| context("syncing", &self.path, e))?;
+        drop(file);
+        let parent = dest.parent().expect("an object path has a parent");
+        let mut attempt = 1;
+        loop {
+            create_parents(objects, parent)?;
+            match fs::rename(&self.path, dest) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < RENAME_ATTEMPTS => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(context("renaming into", dest, e)),
+            }
+        }
+        // The temp name no longer exists: nothing for `drop` to remove.
+        self.path = PathBuf::new();
+        if let Err(e) = sync_dir(parent) {
+            // Not durable, so not acknowledged: honour "after `Err` nothing
+            // is readable" as far as we can.
+            let _ = fs::remove_file(dest);
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        // Close before unlinking (required on some platforms).
+        drop(self.file.take());
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Makes sure every directory from `objects` down to `dir` exists and that
+/// its entry is durable: each ancestor below `objects` is created if
+/// missing and its parent fsynced, even when another put created it (that
+/// put may not have fsynced the parent yet, and this put's acknowledgement
+/// must not depend on it). `dir` itself is fsynced after the rename.
+fn create_parents(objects: &Path, dir: &Path) -> io::Result<()> {
+    let mut chain = Vec::new();
+    let mut d = dir;
+    while d != objects {
+        chain.push(d);
+        d = d.parent().expect("object directories are under objects/");
+    }
+    for d in chain.into_iter().rev() {
+        match fs::create_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(context("creating", d, e)),
+        }
+        sync_dir(d.parent().expect("object directories are under objects/"))?;
+    }
+    Ok(())
+}
+
+/// Starts (does not wait for) writeback of `len` bytes at `offset`. A hint:
+/// the fsync at commit is what makes the data durable.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a plain syscall on a file descriptor that `file` keeps open;
+    // no memory is shared with the kernel.
+    let rc = unsafe {
+        libc::sync_file_range(
+            file.as_raw_fd(),
+            offset as _,
+            len as _,
+            libc::SYNC_FILE_RANGE_WRITE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _offset: u64, _len: u64) -> io::Result<()> {
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| context("syncing directory", dir, e))
+}
+
+fn context(what: &str, path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+}

@@ -1,0 +1,40 @@
+//! The part-bytes trait: immutable objects under opaque keys.
+
+use std::io;
+use std::ops::Range;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+use super::StoreResult;
+
+/// A stream of body bytes.
+pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
+
+/// Immutable byte objects. Keys are made by the service from `[0-9A-Za-z/_.-]`
+/// only and never contain `..`.
+#[async_trait]
+pub trait PartStore: Send + Sync + 'static {
+    /// Stores `body` under `key` and returns its length.
+    ///
+    /// Contract: atomic and durable. After `Ok` the whole object is readable
+    /// and survives a crash; after `Err` nothing is readable under `key`.
+    /// If `body` yields an error, the put fails with `StoreError::Body`
+    /// carrying that same error (so the caller can recognise its own
+    /// verification failures). Memory use is bounded by a small buffer, not
+    /// by the object's size. Putting an existing key replaces it.
+    async fn put(&self, key: &str, body: ByteStream) -> StoreResult<u64>;
+
+    /// Streams `range` of the object (clamped to its end). `NotFound` if
+    /// the object does not exist.
+    async fn get(&self, key: &str, range: Range<u64>) -> StoreResult<ByteStream>;
+
+    /// Deletes the object. Idempotent: deleting a missing key is `Ok`.
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+
+    /// Keys of stored objects last modified before `before`, for the
+    /// orphan sweep. Objects still being written are never listed.
+    async fn list_older_than(&self, before: SystemTime) -> StoreResult<Vec<String>>;
+}

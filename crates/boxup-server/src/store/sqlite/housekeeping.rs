@@ -1,0 +1,67 @@
+//! Session expiry, the garbage queue and object lookups for the sweeper.
+
+use rusqlite::{Transaction, params};
+
+use super::{DbResult, page_bound};
+
+/// See `MetadataStore::expire_sessions`. Each session counts once, even if
+/// it is expired and forgotten in the same call.
+pub(super) fn expire_sessions(tx: &Transaction<'_>, now: i64, forget_before: i64) -> DbResult<u64> {
+    // Expired sessions past their retention (counted here, before the
+    // sessions that expire now join them).
+    let forgotten = tx
+        .prepare_cached("DELETE FROM sessions WHERE state = 'expired' AND expires_at <= ?1")?
+        .execute([forget_before])?;
+    // Open sessions past their expiry: their parts' objects are garbage,
+    // their part rows go, and they become expired.
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO garbage (key) SELECT p.object_key FROM parts p \
+         JOIN sessions s ON s.id = p.session_id WHERE s.state = 'open' AND s.expires_at <= ?1",
+    )?
+    .execute([now])?;
+    tx.prepare_cached(
+        "DELETE FROM parts WHERE session_id IN \
+         (SELECT id FROM sessions WHERE state = 'open' AND expires_at <= ?1)",
+    )?
+    .execute([now])?;
+    let expired = tx
+        .prepare_cached(
+            "UPDATE sessions SET state = 'expired', num_parts = 0 \
+             WHERE state = 'open' AND expires_at <= ?1",
+        )?
+        .execute([now])?;
+    // Sessions that just expired and are already past retention go too
+    // (already counted as expired).
+    tx.prepare_cached("DELETE FROM sessions WHERE state = 'expired' AND expires_at <= ?1")?
+        .execute([forget_before])?;
+    // Committed sessions past expiry: only the rows go; their objects
+    // belong to the file version.
+    let committed = tx
+        .prepare_cached("DELETE FROM sessions WHERE state = 'committed' AND expires_at <= ?1")?
+        .execute([now])?;
+    Ok((forgotten + expired + committed) as u64)
+}
+
+pub(super) fn garbage(tx: &Transaction<'_>, limit: u64) -> DbResult<Vec<String>> {
+    let mut stmt = tx.prepare_cached("SELECT key FROM garbage ORDER BY key LIMIT ?1")?;
+    let rows = stmt.query_map([page_bound(limit)], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+}
+
+pub(super) fn forget_garbage(tx: &Transaction<'_>, keys: &[String]) -> DbResult<()> {
+    let mut stmt = tx.prepare_cached("DELETE FROM garbage WHERE key = ?1")?;
+    for key in keys {
+        stmt.execute([key])?;
+    }
+    Ok(())
+}
+
+pub(super) fn is_object_known(tx: &Transaction<'_>, key: &str) -> DbResult<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM parts WHERE object_key = ?1) \
+                 OR EXISTS (SELECT 1 FROM version_objects WHERE object_key = ?1) \
+                 OR EXISTS (SELECT 1 FROM garbage WHERE key = ?1)",
+        )?
+        .query_row(params![key], |r| r.get(0))?)
+}

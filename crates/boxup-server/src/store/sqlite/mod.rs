@@ -1,0 +1,383 @@
+//! The embedded default metadata store: one SQLite file.
+//!
+//! Design:
+//! - one connection behind a `std::sync::Mutex` (SQLite serialises writers
+//!   anyway; a single connection never hits `SQLITE_BUSY` on a read-to-write
+//!   upgrade), every operation run in `tokio::task::spawn_blocking`;
+//! - every trait method is one transaction: `BEGIN IMMEDIATE` for writes,
+//!   `BEGIN DEFERRED` for reads; uniqueness is enforced inside it;
+//! - `journal_mode=WAL`, `synchronous=FULL` (an acknowledged part survives
+//!   power loss), `foreign_keys=ON`, `busy_timeout` (another process on the
+//!   same file waits instead of failing);
+//! - the schema is versioned by `PRAGMA user_version` (see [`schema`]);
+//! - ids of users, folders, files and versions are random decimal numbers
+//!   in `[ID_MIN, ID_MAX]`, so they do not leak how many items exist;
+//! - names are compared through `name_key` (`str::to_lowercase`), unique per
+//!   (owner, parent) in each of `folders` and `files`, and checked across
+//!   both tables in the same transaction;
+//! - timestamps are the caller's `now`; the store never reads the clock.
+//!
+//! Defaults this backend chooses where the trait is silent: a new file's
+//! `description` is `""` and its content times are `now` unless given; a
+//! new version keeps the description and `content_created_at` unless given
+//! and sets `content_modified_at` to the given value or `now`;
+//! `If-Match`/`If-None-Match` on a new-file commit are ignored (there is no
+//! etag to compare); listing an unknown folder or the parts of an unknown
+//! session gives `(0, [])`.
+
+mod files;
+mod housekeeping;
+mod items;
+mod schema;
+mod sessions;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+
+use super::*;
+
+/// Smallest id handed out (12 decimal digits).
+pub const ID_MIN: i64 = 100_000_000_000;
+/// Largest id handed out.
+pub const ID_MAX: i64 = 999_999_999_999;
+
+/// How long a statement waits for another process holding the write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`MetadataStore`] in one SQLite file. Cloning is cheap and shares the
+/// connection; the file is closed when the last clone is dropped.
+#[derive(Clone)]
+pub struct SqliteMetadataStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteMetadataStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteMetadataStore")
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteMetadataStore {
+    /// Opens (creating if needed) the database at `path`, sets the pragmas
+    /// and migrates the schema to the current version.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let mut conn = Connection::open(path).map_err(StoreError::backend)?;
+        configure(&conn).map_err(StoreError::backend)?;
+        schema::migrate(&mut conn).map_err(DbError::into_store)?;
+        Ok(SqliteMetadataStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` in one transaction on the blocking pool; commits on `Ok`,
+    /// rolls back on `Err` (or on a panic, when the transaction is dropped).
+    async fn with_conn<T, F>(&self, behavior: TransactionBehavior, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> DbResult<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let tx = guard.transaction_with_behavior(behavior)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        });
+        match task.await {
+            Ok(result) => result.map_err(DbError::into_store),
+            Err(e) => Err(StoreError::backend(format!("store task failed: {e}"))),
+        }
+    }
+
+    /// A write transaction (`BEGIN IMMEDIATE`).
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> DbResult<T> + Send + 'static,
+    {
+        self.with_conn(TransactionBehavior::Immediate, f).await
+    }
+
+    /// A read transaction (`BEGIN DEFERRED`): one consistent snapshot.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> DbResult<T> + Send + 'static,
+    {
+        self.with_conn(TransactionBehavior::Deferred, f).await
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode is {mode}, expected wal"
+        )));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// An error inside a transaction: a semantic store error (returned as is)
+/// or an SQLite failure (reported as `StoreError::Backend`). Both convert
+/// with `?`.
+#[derive(Debug)]
+enum DbError {
+    Store(StoreError),
+    Sql(rusqlite::Error),
+}
+
+type DbResult<T> = Result<T, DbError>;
+
+impl DbError {
+    fn into_store(self) -> StoreError {
+        match self {
+            DbError::Store(e) => e,
+            DbError::Sql(e) => StoreError::backend(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::Sql(e)
+    }
+}
+
+impl From<StoreError> for DbError {
+    fn from(e: StoreError) -> Self {
+        DbError::Store(e)
+    }
+}
+
+/// A u64 as an SQLite integer; values above `i64::MAX` are refused.
+fn to_db(v: u64) -> DbResult<i64> {
+    i64::try_from(v).map_err(|_| DbError::Store(StoreError::backend(format!("{v} is too large"))))
+}
+
+/// A page bound as an SQLite integer (saturating: a huge limit means all).
+fn page_bound(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Reads a non-negative integer column as u64.
+fn col_u64(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let v: i64 = row.get(idx)?;
+    u64::try_from(v)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Integer, Box::new(e)))
+}
+
+/// A fresh random id not yet used in `table` (retried on collision; the
+/// check and the later insert are in the same write transaction).
+fn new_id(tx: &Transaction<'_>, table: &str) -> DbResult<i64> {
+    let sql = format!("SELECT 1 FROM {table} WHERE id = ?1");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    loop {
+        let id = rand::random_range(ID_MIN..=ID_MAX);
+        if !stmt.exists([id])? {
+            return Ok(id);
+        }
+    }
+}
+
+/// The case-insensitive comparison key of a name.
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.get(0)?,
+        login: row.get(1)?,
+        name: row.get(2)?,
+    })
+}
+
+#[async_trait]
+impl MetadataStore for SqliteMetadataStore {
+    async fn ensure_user(&self, login: &str, name: &str) -> StoreResult<UserRecord> {
+        let (login, name) = (login.to_owned(), name.to_owned());
+        self.write(move |tx| {
+            let existing = tx
+                .query_row(
+                    "SELECT id, login, name FROM users WHERE login = ?1",
+                    [&login],
+                    user_from_row,
+                )
+                .optional()?;
+            if let Some(user) = existing {
+                return Ok(user);
+            }
+            let id = new_id(tx, "users")?;
+            tx.execute(
+                "INSERT INTO users (id, login, name) VALUES (?1, ?2, ?3)",
+                rusqlite::params![id, login, name],
+            )?;
+            Ok(UserRecord { id, login, name })
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+        self.read(move |tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT id, login, name FROM users WHERE id = ?1",
+                    [id],
+                    user_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn get_folder(&self, owner: i64, id: i64) -> StoreResult<Option<FolderRecord>> {
+        self.read(move |tx| items::get_folder(tx, owner, id)).await
+    }
+
+    async fn create_folder(&self, new: NewFolder) -> StoreResult<FolderRecord> {
+        self.write(move |tx| items::create_folder(tx, &new)).await
+    }
+
+    async fn find_by_name(
+        &self,
+        owner: i64,
+        parent: i64,
+        name: &str,
+    ) -> StoreResult<Option<ItemRef>> {
+        let key = name_key(name);
+        self.read(move |tx| items::find_item(tx, owner, parent, &key))
+            .await
+    }
+
+    async fn list_items(
+        &self,
+        owner: i64,
+        parent: i64,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(u64, Vec<ItemRef>)> {
+        self.read(move |tx| items::list_items(tx, owner, parent, offset, limit))
+            .await
+    }
+
+    async fn get_file(&self, owner: i64, id: i64) -> StoreResult<Option<FileRecord>> {
+        self.read(move |tx| files::get_file(tx, owner, id)).await
+    }
+
+    async fn get_version(
+        &self,
+        owner: i64,
+        file_id: i64,
+        version_id: i64,
+    ) -> StoreResult<Option<VersionRecord>> {
+        self.read(move |tx| files::get_version(tx, owner, file_id, version_id))
+            .await
+    }
+
+    async fn version_objects(&self, version_id: i64) -> StoreResult<Vec<ObjectRef>> {
+        self.read(move |tx| files::version_objects(tx, version_id))
+            .await
+    }
+
+    async fn create_file(&self, new: NewFile) -> StoreResult<FileRecord> {
+        self.write(move |tx| files::create_file(tx, &new)).await
+    }
+
+    async fn add_version(&self, new: NewVersion) -> StoreResult<FileRecord> {
+        self.write(move |tx| files::add_version(tx, &new)).await
+    }
+
+    async fn delete_file(&self, owner: i64, id: i64, if_match: Option<i64>) -> StoreResult<()> {
+        self.write(move |tx| files::delete_file(tx, owner, id, if_match))
+            .await
+    }
+
+    async fn create_session(&self, session: &SessionRecord) -> StoreResult<()> {
+        let session = session.clone();
+        self.write(move |tx| sessions::create_session(tx, &session))
+            .await
+    }
+
+    async fn get_session(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
+        let id = id.to_owned();
+        self.read(move |tx| sessions::get_session(tx, &id)).await
+    }
+
+    async fn insert_part(&self, part: &PartRecord) -> StoreResult<PartInsert> {
+        let part = part.clone();
+        self.write(move |tx| sessions::insert_part(tx, &part)).await
+    }
+
+    async fn get_part(&self, session_id: &str, index: u32) -> StoreResult<Option<PartRecord>> {
+        let id = session_id.to_owned();
+        self.read(move |tx| sessions::get_part(tx, &id, index))
+            .await
+    }
+
+    async fn list_parts(
+        &self,
+        session_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<(u64, Vec<PartRecord>)> {
+        let id = session_id.to_owned();
+        self.read(move |tx| sessions::list_parts(tx, &id, offset, limit))
+            .await
+    }
+
+    async fn advance_frontier(
+        &self,
+        session_id: &str,
+        from: u64,
+        to: &Frontier,
+    ) -> StoreResult<bool> {
+        let (id, to) = (session_id.to_owned(), to.clone());
+        self.write(move |tx| sessions::advance_frontier(tx, &id, from, &to))
+            .await
+    }
+
+    async fn commit_session(&self, commit: CommitSession) -> StoreResult<FileRecord> {
+        self.write(move |tx| sessions::commit_session(tx, &commit))
+            .await
+    }
+
+    async fn delete_session(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.write(move |tx| sessions::delete_session(tx, &id))
+            .await
+    }
+
+    async fn expire_sessions(&self, now: i64, forget_before: i64) -> StoreResult<u64> {
+        self.write(move |tx| housekeeping::expire_sessions(tx, now, forget_before))
+            .await
+    }
+
+    async fn garbage(&self, limit: u64) -> StoreResult<Vec<String>> {
+        self.read(move |tx| housekeeping::garbage(tx, limit)).await
+    }
+
+    async fn forget_garbage(&self, keys: &[String]) -> StoreResult<()> {
+        let keys = keys.to_vec();
+        self.write(move |tx| housekeeping::forget_garbage(tx, &keys))
+            .await
+    }
+
+    async fn is_object_known(&self, key: &str) -> StoreResult<bool> {
+        let key = key.to_owned();
+        self.read(move |tx| housekeeping::is_object_known(tx, &key))
+            .await
+    }
+}

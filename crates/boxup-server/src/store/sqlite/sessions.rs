@@ -1,0 +1,280 @@
+//! Upload sessions, their parts, the hash frontier and the commit.
+
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::files::{VersionChange, insert_file, insert_new_version};
+use super::{DbResult, col_u64, page_bound, to_db};
+use crate::store::{
+    CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord,
+    SessionRecord, SessionState, SessionTarget, StoreError,
+};
+
+fn state_from_db(idx: usize, s: &str) -> rusqlite::Result<SessionState> {
+    match s {
+        "open" => Ok(SessionState::Open),
+        "committed" => Ok(SessionState::Committed),
+        "expired" => Ok(SessionState::Expired),
+        other => Err(rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unknown session state {other:?}").into(),
+        )),
+    }
+}
+
+const SESSION_SELECT: &str = "SELECT id, owner_id, target_folder_id, target_file_id, \
+     target_name, file_size, part_size, total_parts, num_parts, state, created_at, expires_at, \
+     frontier_offset, frontier_state, committed_file_id, committed_version_id FROM sessions";
+
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    let folder_id: Option<i64> = row.get(2)?;
+    let file_id: Option<i64> = row.get(3)?;
+    let name: Option<String> = row.get(4)?;
+    let target = match (folder_id, file_id, name) {
+        (Some(folder_id), None, Some(name)) => SessionTarget::NewFile { folder_id, name },
+        (None, Some(file_id), name) => SessionTarget::NewVersion { file_id, name },
+        _ => {
+            return Err(rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Null,
+                "session row has an inconsistent target".into(),
+            ));
+        }
+    };
+    let state: String = row.get(9)?;
+    let committed = match (
+        row.get::<_, Option<i64>>(14)?,
+        row.get::<_, Option<i64>>(15)?,
+    ) {
+        (Some(file), Some(version)) => Some((file, version)),
+        _ => None,
+    };
+    Ok(SessionRecord {
+        id: row.get(0)?,
+        owner_id: row.get(1)?,
+        target,
+        file_size: col_u64(row, 5)?,
+        part_size: col_u64(row, 6)?,
+        total_parts: row.get(7)?,
+        num_parts: row.get(8)?,
+        state: state_from_db(9, &state)?,
+        created_at: row.get(10)?,
+        expires_at: row.get(11)?,
+        frontier: Frontier {
+            offset: col_u64(row, 12)?,
+            state: row.get(13)?,
+        },
+        committed,
+    })
+}
+
+const PART_SELECT: &str =
+    "SELECT session_id, idx, part_id, offset, size, sha1, object_key FROM parts";
+
+fn part_from_row(row: &Row<'_>) -> rusqlite::Result<PartRecord> {
+    Ok(PartRecord {
+        session_id: row.get(0)?,
+        index: row.get(1)?,
+        part_id: row.get(2)?,
+        offset: col_u64(row, 3)?,
+        size: col_u64(row, 4)?,
+        sha1: row.get(5)?,
+        object_key: row.get(6)?,
+    })
+}
+
+pub(super) fn create_session(tx: &Transaction<'_>, s: &SessionRecord) -> DbResult<()> {
+    let (folder_id, file_id, name) = match &s.target {
+        SessionTarget::NewFile { folder_id, name } => (Some(*folder_id), None, Some(name)),
+        SessionTarget::NewVersion { file_id, name } => (None, Some(*file_id), name.as_ref()),
+    };
+    tx.prepare_cached(
+        "INSERT INTO sessions (id, owner_id, target_folder_id, target_file_id, target_name, \
+         file_size, part_size, total_parts, num_parts, state, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 'open', ?9, ?10)",
+    )?
+    .execute(params![
+        s.id,
+        s.owner_id,
+        folder_id,
+        file_id,
+        name,
+        to_db(s.file_size)?,
+        to_db(s.part_size)?,
+        s.total_parts,
+        s.created_at,
+        s.expires_at,
+    ])?;
+    Ok(())
+}
+
+pub(super) fn get_session(tx: &Transaction<'_>, id: &str) -> DbResult<Option<SessionRecord>> {
+    let sql = format!("{SESSION_SELECT} WHERE id = ?1");
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row([id], session_from_row)
+        .optional()?)
+}
+
+fn session_state(tx: &Transaction<'_>, id: &str) -> DbResult<Option<SessionState>> {
+    let state: Option<String> = tx
+        .prepare_cached("SELECT state FROM sessions WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(state.map(|s| state_from_db(0, &s)).transpose()?)
+}
+
+pub(super) fn get_part(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    index: u32,
+) -> DbResult<Option<PartRecord>> {
+    let sql = format!("{PART_SELECT} WHERE session_id = ?1 AND idx = ?2");
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row(params![session_id, index], part_from_row)
+        .optional()?)
+}
+
+pub(super) fn insert_part(tx: &Transaction<'_>, part: &PartRecord) -> DbResult<PartInsert> {
+    match session_state(tx, &part.session_id)? {
+        None => return Err(StoreError::NotFound.into()),
+        Some(SessionState::Open) => {}
+        Some(state) => return Err(StoreError::SessionNotOpen(state).into()),
+    }
+    if let Some(existing) = get_part(tx, &part.session_id, part.index)? {
+        return Ok(PartInsert::Existing(existing));
+    }
+    tx.prepare_cached(
+        "INSERT INTO parts (session_id, idx, part_id, offset, size, sha1, object_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        part.session_id,
+        part.index,
+        part.part_id,
+        to_db(part.offset)?,
+        to_db(part.size)?,
+        part.sha1,
+        part.object_key,
+    ])?;
+    tx.prepare_cached("UPDATE sessions SET num_parts = num_parts + 1 WHERE id = ?1")?
+        .execute([&part.session_id])?;
+    Ok(PartInsert::Inserted)
+}
+
+pub(super) fn list_parts(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    offset: u64,
+    limit: u64,
+) -> DbResult<(u64, Vec<PartRecord>)> {
+    let total: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM parts WHERE session_id = ?1")?
+        .query_row([session_id], |r| r.get(0))?;
+    let sql =
+        format!("{PART_SELECT} WHERE session_id = ?1 ORDER BY offset, idx LIMIT ?2 OFFSET ?3");
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![session_id, page_bound(limit), page_bound(offset)],
+        part_from_row,
+    )?;
+    let parts = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((total.unsigned_abs(), parts))
+}
+
+pub(super) fn advance_frontier(
+    tx: &Transaction<'_>,
+    session_id: &str,
+    from: u64,
+    to: &Frontier,
+) -> DbResult<bool> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE sessions SET frontier_offset = ?1, frontier_state = ?2 \
+             WHERE id = ?3 AND frontier_offset = ?4",
+        )?
+        .execute(params![
+            to_db(to.offset)?,
+            to.state,
+            session_id,
+            to_db(from)?
+        ])?;
+    if changed == 0 && session_state(tx, session_id)?.is_none() {
+        return Err(StoreError::NotFound.into());
+    }
+    Ok(changed == 1)
+}
+
+/// The session's part objects in index (= file) order.
+fn part_objects(tx: &Transaction<'_>, session_id: &str) -> DbResult<Vec<ObjectRef>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT object_key, offset, size FROM parts WHERE session_id = ?1 ORDER BY idx",
+    )?;
+    let rows = stmt.query_map([session_id], |row| {
+        Ok(ObjectRef {
+            key: row.get(0)?,
+            offset: col_u64(row, 1)?,
+            size: col_u64(row, 2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(super) fn commit_session(tx: &Transaction<'_>, commit: &CommitSession) -> DbResult<FileRecord> {
+    let session = get_session(tx, &commit.session_id)?
+        .filter(|s| s.owner_id == commit.owner_id)
+        .ok_or(StoreError::NotFound)?;
+    if session.state != SessionState::Open {
+        return Err(StoreError::SessionNotOpen(session.state).into());
+    }
+    let content = NewContent {
+        size: session.file_size,
+        sha1: commit.sha1.clone(),
+        objects: part_objects(tx, &session.id)?,
+    };
+    let file = match &session.target {
+        SessionTarget::NewFile { folder_id, name } => insert_file(
+            tx,
+            session.owner_id,
+            *folder_id,
+            name,
+            &commit.attributes,
+            &content,
+            commit.now,
+        )?,
+        SessionTarget::NewVersion { file_id, name } => {
+            let change = VersionChange {
+                owner: session.owner_id,
+                file_id: *file_id,
+                rename: name.as_deref(),
+                if_match: commit.if_match,
+                if_none_match: commit.if_none_match,
+                attributes: &commit.attributes,
+                now: commit.now,
+            };
+            insert_new_version(tx, &change, &content)?
+        }
+    };
+    tx.prepare_cached(
+        "UPDATE sessions SET state = 'committed', committed_file_id = ?1, \
+         committed_version_id = ?2 WHERE id = ?3",
+    )?
+    .execute(params![file.id, file.version.id, session.id])?;
+    Ok(file)
+}
+
+pub(super) fn delete_session(tx: &Transaction<'_>, id: &str) -> DbResult<()> {
+    let state = session_state(tx, id)?.ok_or(StoreError::NotFound)?;
+    if state != SessionState::Committed {
+        // The parts' objects belong to no version: queue them for deletion.
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO garbage (key) SELECT object_key FROM parts WHERE session_id = ?1",
+        )?
+        .execute([id])?;
+    }
+    // Parts go by ON DELETE CASCADE.
+    tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}

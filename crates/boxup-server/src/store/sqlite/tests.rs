@@ -1,0 +1,49 @@
+//! Checks of connection setup that only this module can see.
+
+use super::*;
+
+fn pragma(store: &SqliteMetadataStore, name: &str) -> String {
+    let conn = store.conn.lock().unwrap();
+    conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+        r.get::<_, rusqlite::types::Value>(0)
+    })
+    .map(|v| format!("{v:?}"))
+    .unwrap()
+}
+
+#[test]
+fn open_sets_durability_pragmas_and_migrates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    let store = SqliteMetadataStore::open(&path).unwrap();
+    assert_eq!(pragma(&store, "journal_mode"), r#"Text("wal")"#);
+    // synchronous: 2 = FULL.
+    assert_eq!(pragma(&store, "synchronous"), "Integer(2)");
+    assert_eq!(pragma(&store, "foreign_keys"), "Integer(1)");
+    assert_eq!(pragma(&store, "busy_timeout"), "Integer(10000)");
+    assert_eq!(
+        pragma(&store, "user_version"),
+        format!("Integer({})", schema::CURRENT_VERSION)
+    );
+    drop(store);
+    // Reopening an up-to-date database runs no migration (it would fail on
+    // the existing tables).
+    let store = SqliteMetadataStore::open(&path).unwrap();
+    assert_eq!(
+        pragma(&store, "user_version"),
+        format!("Integer({})", schema::CURRENT_VERSION)
+    );
+}
+
+#[test]
+fn foreign_keys_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteMetadataStore::open(&dir.path().join("fk.db")).unwrap();
+    let conn = store.conn.lock().unwrap();
+    // A version of a missing file is refused.
+    let orphan = conn.execute(
+        "INSERT INTO file_versions (id, file_id, size, sha1, created_at) VALUES (1, 2, 0, '', 0)",
+        [],
+    );
+    assert!(orphan.is_err(), "foreign keys are enforced");
+}

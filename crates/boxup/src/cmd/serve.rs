@@ -1,0 +1,116 @@
+//! `boxup serve`: the embedded default server (SQLite + local disk).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use boxup_server::server::{parse_token_spec, parse_tokens};
+use boxup_server::{Server, ServerOptions, ServiceConfig};
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BOXUP_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Where metadata and part bytes are kept.
+    #[arg(long, env = "BOXUP_DATA_DIR", default_value = "./boxup-data")]
+    data_dir: PathBuf,
+    /// The origin clients reach this server at (used in session_endpoints
+    /// and preflight URLs); by default derived from each request's Host.
+    #[arg(long, env = "BOXUP_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// An accepted bearer token, as TOKEN or TOKEN=USER (repeatable).
+    #[arg(long = "token", env = "BOXUP_TOKEN", value_delimiter = ',')]
+    tokens: Vec<String>,
+    /// A file of tokens, one `TOKEN=USER` (or `TOKEN USER`) per line.
+    #[arg(long, env = "BOXUP_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// The smallest file an upload session accepts, in bytes.
+    #[arg(long, env = "BOXUP_MIN_CHUNKED_SIZE", default_value_t = 20_000_000)]
+    min_chunked_size: u64,
+    /// A fixed part size in bytes (a multiple of 64), instead of Box's
+    /// size-dependent rule (8 MiB, doubling past 10,000 parts).
+    #[arg(long, env = "BOXUP_PART_SIZE")]
+    part_size: Option<u64>,
+    /// The largest file accepted, in bytes.
+    #[arg(long, env = "BOXUP_MAX_FILE_SIZE", default_value_t = ServiceConfig::default().max_file_size)]
+    max_file_size: u64,
+    /// How long an upload session lives (e.g. 7d, 12h, 30m).
+    #[arg(long, env = "BOXUP_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
+    session_ttl: Duration,
+    /// How often expired sessions and garbage are swept.
+    #[arg(long, env = "BOXUP_SWEEP_EVERY", default_value = "60s", value_parser = humantime::parse_duration)]
+    sweep_every: Duration,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let mut tokens = Vec::new();
+    for spec in &args.tokens {
+        tokens.push(parse_token_spec(spec).map_err(anyhow::Error::msg)?);
+    }
+    if let Some(path) = &args.tokens_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read tokens file {}", path.display()))?;
+        tokens.extend(parse_tokens(&text).map_err(anyhow::Error::msg)?);
+    }
+    let options = ServerOptions {
+        bind: args.bind,
+        data_dir: args.data_dir.clone(),
+        public_url: args.public_url.clone(),
+        tokens,
+        service: ServiceConfig {
+            min_chunked_size: args.min_chunked_size,
+            part_size: args.part_size,
+            max_file_size: args.max_file_size,
+            session_ttl_secs: args.session_ttl.as_secs() as i64,
+        },
+        sweep_every: args.sweep_every,
+    };
+    let server = Server::open(options).await?;
+    let addr = server.local_addr();
+    let origin = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let origin = origin.trim_end_matches('/');
+    println!("boxup serving on {addr}");
+    println!("  API base:    {origin}/2.0");
+    println!("  upload base: {origin}/api/2.0");
+    if let Some(token) = &server.dev_token {
+        let file = args.data_dir.join(boxup_server::server::DEV_TOKEN_FILE);
+        println!("  dev token:   {token}  (saved in {})", file.display());
+    }
+    server.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
