@@ -194,3 +194,29 @@ async fn expired_session_is_410_on_every_route() {
     expect_error(t.delete(ALICE, &path).await, 410, "session_expired").await;
     assert_eq!(t.items(ALICE, "0").await["total_count"], 0);
 }
+
+/// A 401 sent before a large body is read still reaches the client: the
+/// server drains the body instead of closing on unread bytes (which the
+/// client would see as a broken pipe, not as an expired token), and the
+/// connection stays usable.
+#[tokio::test]
+async fn a_401_before_a_large_body_reaches_the_client() {
+    let t = TestServer::start(|_| {}).await;
+    let body = data(32 << 20, 7);
+    for path in ["/api/2.0/files/content", "/2.0/folders"] {
+        for _ in 0..3 {
+            let rb = t
+                .client
+                .post(t.url(path))
+                .header("authorization", "Bearer wrong")
+                .body(body.clone());
+            let r = t.send(rb).await;
+            assert_eq!(
+                r.headers().get("connection"),
+                None,
+                "{path}: the connection stays open once the body is drained"
+            );
+            expect_error(r, 401, "unauthorized").await;
+        }
+    }
+}

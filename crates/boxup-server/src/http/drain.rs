@@ -8,6 +8,11 @@
 //! drops it unfinished, the wrapper hands the rest back, and the middleware
 //! reads and discards it (bounded in bytes and time) before responding.
 //! Past the bound it answers with `Connection: close` instead.
+//!
+//! A 401 is drained too: an SDK whose token expired mid-upload must read
+//! the 401 to refresh its token and retry; a broken pipe would instead
+//! look like a network failure. Discarding bytes costs the server no more
+//! than any reverse proxy's lingering close, and the time bound holds.
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -112,10 +117,8 @@ pub async fn drain_unread_body(request: Request, next: Next) -> Response {
     });
     let mut response = next.run(request).await;
     let unread = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    // An unauthenticated client gets no lingering: its connection closes.
-    let worth_draining = response.status() != axum::http::StatusCode::UNAUTHORIZED;
     if let Some(body) = unread
-        && !(worth_draining && drain(body).await)
+        && !drain(body).await
     {
         response
             .headers_mut()
