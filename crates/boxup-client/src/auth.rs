@@ -1,9 +1,13 @@
 //! Where the bearer token comes from.
 //!
 //! Every request asks a [`TokenProvider`] for a token just before it is
-//! sent, so a provider that refreshes OAuth tokens can be dropped in later
-//! without touching the request code. Only a static token (a Box developer
-//! token, or a boxup server token) ships today.
+//! sent, so a provider that refreshes OAuth tokens drops in without
+//! touching the request code. When the server answers 401, the client asks
+//! the provider once to [`refresh`](TokenProvider::refresh) and, if it got
+//! a new token, sends the request again: the official SDKs do the same, so
+//! a token that expires during a long upload does not fail it. Only a
+//! static token (a Box developer token, or a boxup server token) ships
+//! here; it never refreshes.
 
 use std::fmt;
 
@@ -16,6 +20,17 @@ use crate::error::Result;
 pub trait TokenProvider: Send + Sync + 'static {
     /// The token to put in `Authorization: Bearer …`.
     fn token(&self) -> BoxFuture<'_, Result<String>>;
+
+    /// The server rejected `rejected` with a 401: obtain a new token if
+    /// possible. `Ok(true)` means [`token`](Self::token) now returns a
+    /// different one and the request is worth repeating; `Ok(false)` (the
+    /// default) means the 401 stands. Several requests in flight may report
+    /// the same rejected token at once: refresh once, and answer `true` to
+    /// the others when the current token already differs from `rejected`.
+    fn refresh<'a>(&'a self, rejected: &'a str) -> BoxFuture<'a, Result<bool>> {
+        let _ = rejected;
+        Box::pin(std::future::ready(Ok(false)))
+    }
 }
 
 /// A fixed token. Its `Debug` output hides the value.

@@ -108,8 +108,33 @@ impl BoxClient {
         req: &Request<'_>,
         mut retrying: impl FnMut(&Error),
     ) -> Result<Reply> {
+        let last_token = std::sync::Mutex::new(String::new());
+        let first = self.send_retrying(req, &last_token, &mut retrying).await;
+        match first {
+            Err(e) if e.status() == Some(401) => {
+                let rejected =
+                    std::mem::take(&mut *last_token.lock().unwrap_or_else(|p| p.into_inner()));
+                if !self.inner.auth.refresh(&rejected).await? {
+                    return Err(e);
+                }
+                tracing::info!("token refreshed after a 401; sending again");
+                retrying(&e);
+                self.send_retrying(req, &last_token, &mut retrying).await
+            }
+            other => other,
+        }
+    }
+
+    /// One request with the retry policy applied; `last_token` records the
+    /// token the final attempt carried.
+    async fn send_retrying(
+        &self,
+        req: &Request<'_>,
+        last_token: &std::sync::Mutex<String>,
+        retrying: &mut impl FnMut(&Error),
+    ) -> Result<Reply> {
         let retry = &self.inner.retry;
-        (|| self.send_once(req))
+        (|| self.send_once(req, last_token))
             .retry(retry.backoff())
             .when(Error::is_retryable)
             .adjust(|e, delay| delay.map(|d| retry_delay(retry, e, d)))
@@ -120,9 +145,14 @@ impl BoxClient {
             .await
     }
 
-    async fn send_once(&self, req: &Request<'_>) -> Result<Reply> {
+    async fn send_once(
+        &self,
+        req: &Request<'_>,
+        last_token: &std::sync::Mutex<String>,
+    ) -> Result<Reply> {
         let label = format!("{} {}", req.method, req.url);
         let token = self.inner.auth.token().await?;
+        token.clone_into(&mut last_token.lock().unwrap_or_else(|p| p.into_inner()));
         let mut headers = req.headers.clone();
         let mut builder = self.inner.http.request(req.method.clone(), req.url.clone());
         let timeout = match &req.payload {
