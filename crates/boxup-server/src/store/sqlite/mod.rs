@@ -7,7 +7,8 @@
 //! - every trait method is one transaction: `BEGIN IMMEDIATE` for writes,
 //!   `BEGIN DEFERRED` for reads; uniqueness is enforced inside it;
 //! - `journal_mode=WAL`, `synchronous=FULL` (an acknowledged part survives
-//!   power loss), `foreign_keys=ON`, `busy_timeout` (another process on the
+//!   power loss), except for hash-frontier updates, which are recomputable
+//!   and commit at `synchronous=NORMAL`; `foreign_keys=ON`, `busy_timeout` (another process on the
 //!   same file waits instead of failing);
 //! - the schema is versioned by `PRAGMA user_version` (see [`schema`]);
 //! - ids of users, folders, files and versions are random decimal numbers
@@ -25,6 +26,7 @@
 //! etag to compare); listing an unknown folder or the parts of an unknown
 //! session gives `(0, [])`.
 
+mod conn;
 mod files;
 mod housekeeping;
 mod items;
@@ -33,13 +35,12 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 
 use super::*;
 
@@ -63,71 +64,6 @@ impl std::fmt::Debug for SqliteMetadataStore {
         f.debug_struct("SqliteMetadataStore")
             .finish_non_exhaustive()
     }
-}
-
-impl SqliteMetadataStore {
-    /// Opens (creating if needed) the database at `path`, sets the pragmas
-    /// and migrates the schema to the current version.
-    pub fn open(path: &Path) -> StoreResult<Self> {
-        let mut conn = Connection::open(path).map_err(StoreError::backend)?;
-        configure(&conn).map_err(StoreError::backend)?;
-        schema::migrate(&mut conn).map_err(DbError::into_store)?;
-        Ok(SqliteMetadataStore {
-            conn: Arc::new(Mutex::new(conn)),
-        })
-    }
-
-    /// Runs `f` in one transaction on the blocking pool; commits on `Ok`,
-    /// rolls back on `Err` (or on a panic, when the transaction is dropped).
-    async fn with_conn<T, F>(&self, behavior: TransactionBehavior, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> DbResult<T> + Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        let task = tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            let tx = guard.transaction_with_behavior(behavior)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        });
-        match task.await {
-            Ok(result) => result.map_err(DbError::into_store),
-            Err(e) => Err(StoreError::backend(format!("store task failed: {e}"))),
-        }
-    }
-
-    /// A write transaction (`BEGIN IMMEDIATE`).
-    async fn write<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> DbResult<T> + Send + 'static,
-    {
-        self.with_conn(TransactionBehavior::Immediate, f).await
-    }
-
-    /// A read transaction (`BEGIN DEFERRED`): one consistent snapshot.
-    async fn read<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> DbResult<T> + Send + 'static,
-    {
-        self.with_conn(TransactionBehavior::Deferred, f).await
-    }
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(rusqlite::Error::InvalidParameterName(format!(
-            "journal_mode is {mode}, expected wal"
-        )));
-    }
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    Ok(())
 }
 
 /// An error inside a transaction: a semantic store error (returned as is)
@@ -344,8 +280,10 @@ impl MetadataStore for SqliteMetadataStore {
         from: u64,
         to: &Frontier,
     ) -> StoreResult<bool> {
+        // Relaxed: a frontier lost to a power cut is only a midstate
+        // behind the truth; the next commit re-hashes from it.
         let (id, to) = (session_id.to_owned(), to.clone());
-        self.write(move |tx| sessions::advance_frontier(tx, &id, from, &to))
+        self.write_relaxed(move |tx| sessions::advance_frontier(tx, &id, from, &to))
             .await
     }
 

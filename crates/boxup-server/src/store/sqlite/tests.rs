@@ -1,6 +1,8 @@
 //! Checks of connection setup that only this module can see.
 
+use super::conn::Durability;
 use super::*;
+use rusqlite::TransactionBehavior;
 
 fn pragma(store: &SqliteMetadataStore, name: &str) -> String {
     let conn = store.conn.lock().unwrap();
@@ -46,4 +48,26 @@ fn foreign_keys_are_enforced() {
         [],
     );
     assert!(orphan.is_err(), "foreign keys are enforced");
+}
+
+#[tokio::test]
+async fn a_relaxed_frontier_write_restores_full_sync_even_when_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteMetadataStore::open(&dir.path().join("f.db")).unwrap();
+    let to = Frontier {
+        offset: 10,
+        state: vec![1, 2, 3],
+    };
+    let missing = store.advance_frontier("NO-SUCH-SESSION", 0, &to).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    // synchronous: 2 = FULL, so the next part row is fsynced again.
+    assert_eq!(pragma(&store, "synchronous"), "Integer(2)");
+    let seen = store
+        .with_conn_sync(TransactionBehavior::Immediate, Durability::Relaxed, |tx| {
+            Ok(tx.query_row("PRAGMA synchronous", [], |r| r.get::<_, i64>(0))?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen, 1, "inside a relaxed write: NORMAL");
+    assert_eq!(pragma(&store, "synchronous"), "Integer(2)");
 }
