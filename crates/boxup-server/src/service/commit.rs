@@ -95,15 +95,25 @@ impl UploadService {
         }
     }
 
+    /// The 201 of a commit that already happened, showing the version that
+    /// commit made even if newer versions followed (a retry must not see
+    /// someone else's content). A file deleted since answers 404.
     async fn replay_commit(&self, caller: &Caller, session: &SessionRecord) -> ApiResult<Files> {
-        let (file_id, _) = session
+        let (file_id, version_id) = session
             .committed
             .ok_or_else(|| ApiError::internal("committed session without a file"))?;
-        let file = self
+        let mut file = self
             .meta
             .get_file(caller.user.id, file_id)
             .await?
             .ok_or_else(ApiError::not_found)?;
+        if file.version.id != version_id {
+            file.version = self
+                .meta
+                .get_version(caller.user.id, file_id, version_id)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+        }
         Ok(Files {
             total_count: 1,
             entries: vec![self.render_file(caller, &file).await?],

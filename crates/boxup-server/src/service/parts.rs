@@ -131,8 +131,10 @@ impl UploadService {
             return Err(overlap_error(&existing));
         }
 
-        let part_id = random_hex_upper(4);
-        let object_key = format!("s/{}/{index:06}-{part_id}", session.id);
+        let part_id = part_id_for(&session.id, index);
+        // Racing uploads of one index must not share an object: each gets
+        // its own random suffix, and the loser's object is deleted.
+        let object_key = format!("s/{}/{index:06}-{}", session.id, random_hex_upper(8));
         let (verified, _) = VerifyingStream::new(body, Expect::Exact(range.len()), Some(digest));
         self.parts
             .put(&object_key, Box::pin(verified))
@@ -258,4 +260,14 @@ fn settle(existing: PartRecord, sha1: &str) -> ApiResult<UploadedPart> {
     } else {
         Err(overlap_error(&existing))
     }
+}
+
+/// A part's id: 8 uppercase hex digits like Box's, distinct for every index
+/// of a session (an odd multiplier makes `index -> id` a bijection of u32),
+/// and scattered per session by a base drawn from the session id.
+pub(crate) fn part_id_for(session_id: &str, index: u32) -> String {
+    use sha1::Digest as _;
+    let digest = sha1::Sha1::digest(session_id.as_bytes());
+    let base = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
+    format!("{:08X}", base.wrapping_add(index.wrapping_mul(0x9E37_79B9)))
 }
