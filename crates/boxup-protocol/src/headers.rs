@@ -11,8 +11,13 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
-    #[error("Content-Range must look like 'bytes FIRST-LAST/TOTAL' with FIRST <= LAST")]
+    #[error("Content-Range must look like 'bytes FIRST-LAST/TOTAL'")]
     BadContentRange,
+    /// Well formed but empty or inverted (`FIRST > LAST`), such as the
+    /// empty last chunk `bytes N-(N-1)/N` old SDKs sent: unsatisfiable
+    /// rather than malformed.
+    #[error("Content-Range 'bytes {first}-{last}/{total}' is empty: FIRST must be <= LAST")]
+    EmptyContentRange { first: u64, last: u64, total: u64 },
     #[error("Digest must hold a 'sha=' entry with the base64 of a 20-byte SHA-1")]
     BadDigest,
     #[error("a SHA-1 must be 40 hexadecimal characters")]
@@ -70,7 +75,7 @@ impl ContentRange {
         };
         let (first, last, total) = (num(first)?, num(last)?, num(total)?);
         if first > last {
-            return Err(HeaderError::BadContentRange);
+            return Err(HeaderError::EmptyContentRange { first, last, total });
         }
         Ok(ContentRange { first, last, total })
     }
@@ -158,7 +163,6 @@ mod tests {
         assert_eq!(r.to_string(), "bytes 8388608-16777215/20971520");
         for bad in [
             "",
-            "bytes 5-4/10",
             "bytes -1-3/10",
             "bytes 0-3",
             "items 0-3/10",
@@ -172,6 +176,18 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn an_empty_range_is_well_formed_but_empty() {
+        assert_eq!(
+            ContentRange::parse("bytes 10-9/10"),
+            Err(HeaderError::EmptyContentRange {
+                first: 10,
+                last: 9,
+                total: 10
+            })
+        );
     }
 
     #[test]

@@ -152,6 +152,15 @@ async fn list_parts_offset_over_10000_is_400() {
             "{q}: {e}"
         );
     }
+    // An unknown session outranks a bad page.
+    let unknown = url.replace(
+        s["id"].as_str().unwrap(),
+        "F971964745A5CD0C001BBE4E58196BFD",
+    );
+    let r = t
+        .send(t.req_url(Method::GET, ALICE, &format!("{unknown}?offset=10001")))
+        .await;
+    expect_error(r, 404, "not_found").await;
     let clamped = expect_json(
         t.send(t.req_url(Method::GET, ALICE, &format!("{url}?limit=5000")))
             .await,

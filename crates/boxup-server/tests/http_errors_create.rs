@@ -150,6 +150,15 @@ async fn file_size_too_small_and_over_the_limit() {
         expect_error(r, 403, "file_size_limit_exceeded").await;
     }
     let file = t.upload_file(ALICE, "0", "v1", b"small").await;
+    // §2.1 order: a missing parent (404) and a taken name (409) come
+    // before the size limit (403).
+    let huge = 100 * 1024 + 1;
+    let r = t
+        .create_session(ALICE, UPLOAD, "987654321", "x", huge)
+        .await;
+    expect_error(r, 404, "invalid_parameter").await;
+    let r = t.create_session(ALICE, UPLOAD, "0", "V1", huge).await;
+    expect_error(r, 409, "item_name_in_use").await;
     let r = t
         .post_json(
             ALICE,

@@ -126,6 +126,10 @@ async fn ranges_off_the_part_grid_are_416() {
         assert!(code == 400 || code == 416, "{bad}: {code}");
         expect_error_any(status, code).await;
     }
+    // The empty last chunk old SDKs sent, `bytes N-(N-1)/N`: 416 (§4.3).
+    let empty = format!("bytes {total}-{}/{total}", total - 1);
+    let r = t.send(put(&t, &s, &empty, &digest, Vec::new())).await;
+    expect_error(r, 416, "requested_range_not_satisfiable").await;
     let no_range = t
         .req_url(Method::PUT, ALICE, &endpoint(&s, "upload_part"))
         .header("digest", &digest)

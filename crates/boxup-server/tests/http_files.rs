@@ -25,7 +25,13 @@ async fn get_file_and_if_none_match_304() {
         assert_eq!(got["path_collection"]["entries"][0]["id"], "0");
         assert_eq!(got["item_status"], "active");
         let etag = got["etag"].as_str().expect("etag is a string").to_owned();
-        for tag in [etag.clone(), format!("\"{etag}\"")] {
+        for tag in [
+            etag.clone(),
+            format!("\"{etag}\""),
+            format!("W/\"{etag}\""),
+            format!("\"999\", \"{etag}\""),
+            "*".to_owned(),
+        ] {
             let r = t
                 .send(
                     t.req(Method::GET, ALICE, &path)
@@ -75,6 +81,17 @@ async fn delete_file_204_then_404_and_if_match_mismatch_412() {
         )
         .await;
         expect_error(t.delete(ALICE, &path).await, 404, "not_found").await;
+        // `If-Match: *` holds for any existing file.
+        let other = t
+            .upload_file(ALICE, "0", &format!("any{}.txt", prefix.len()), b"x")
+            .await;
+        let path = format!("{prefix}/files/{}", id(&other));
+        expect_empty(
+            t.send(t.req(Method::DELETE, ALICE, &path).header("if-match", "*"))
+                .await,
+            204,
+        )
+        .await;
     }
     assert_eq!(t.items(ALICE, "0").await["total_count"], 0);
 }

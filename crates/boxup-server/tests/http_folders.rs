@@ -217,3 +217,35 @@ async fn folder_items_page_with_limit_and_offset() {
     )
     .await;
 }
+
+/// Legacy clients send a parent id as a JSON number: accepted in a folder
+/// create and in a simple upload's attributes, as Box does.
+#[tokio::test]
+async fn a_numeric_parent_id_is_accepted() {
+    let t = TestServer::start(|_| {}).await;
+    let folder = expect_json(
+        t.post_json(
+            ALICE,
+            &format!("{API}/folders"),
+            &json!({"name": "numeric", "parent": {"id": 0}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(folder["parent"]["id"], "0");
+    let folder_id: u64 = id(&folder).parse().unwrap();
+    let attrs = json!({"name": "n.txt", "parent": {"id": folder_id}});
+    let url = t.url(&format!("{UPLOAD}/files/content"));
+    let files = expect_json(
+        t.multipart_post(ALICE, &url, &attrs, b"abc", None).await,
+        201,
+    )
+    .await;
+    assert_eq!(files["entries"][0]["parent"]["id"], id(&folder).as_str());
+    for bad in [json!(-1), json!(1.5), json!(true)] {
+        let attrs = json!({"name": "bad.txt", "parent": {"id": bad}});
+        let r = t.multipart_post(ALICE, &url, &attrs, b"abc", None).await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+}

@@ -43,9 +43,26 @@ pub struct CommitRequest {
     pub attributes: Option<CommitAttributes>,
 }
 
+/// `{"id": "123"}`. Read leniently: legacy SDKs (and hand-written
+/// clients) send a folder id as a JSON number, which Box accepts too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ParentRef {
+    #[serde(deserialize_with = "id_string_or_number")]
     pub id: String,
+}
+
+/// An id given as a string or as a non-negative integer, kept as a string.
+fn id_string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match Id::deserialize(d)? {
+        Id::Text(s) => s,
+        Id::Number(n) => n.to_string(),
+    })
 }
 
 /// `POST /folders`.

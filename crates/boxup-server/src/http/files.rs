@@ -11,7 +11,7 @@ use super::AppState;
 use super::extract::{Id, Paging, SmallBody, header};
 use super::multipart::upload_request;
 use crate::error::ApiResult;
-use crate::service::{Caller, Origin};
+use crate::service::{Caller, Origin, none_match_hits};
 
 pub async fn get(
     State(s): State<AppState>,
@@ -21,8 +21,8 @@ pub async fn get(
 ) -> ApiResult<Response> {
     let file = s.service.get_file(&caller, &id).await?;
     let unchanged = header(&headers, "if-none-match")
-        .zip(file.etag.as_deref())
-        .is_some_and(|(wanted, etag)| wanted.trim().trim_matches('"') == etag);
+        .zip(file.etag.as_deref().and_then(|e| e.parse().ok()))
+        .is_some_and(|(wanted, etag)| none_match_hits(wanted, etag));
     if unchanged {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }

@@ -9,7 +9,7 @@ use boxup_protocol::{ErrorCode, Files, Sha1Digest, UploadPart};
 use serde_json::Value;
 
 use super::input::{field, file_attributes, json_object};
-use super::{Caller, UploadService, now, parse_etag};
+use super::{Caller, UploadService, if_match_etag, now, parse_etag};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     CommitSession, FileAttributes, PartRecord, SessionRecord, SessionState, StoreError,
@@ -78,7 +78,7 @@ impl UploadService {
             owner_id: caller.user.id,
             sha1: actual.to_hex(),
             attributes,
-            if_match: headers.if_match.map(|v| parse_etag(v).unwrap_or(-1)),
+            if_match: headers.if_match.and_then(if_match_etag),
             if_none_match: headers.if_none_match.and_then(parse_etag),
             now: now(),
         };

@@ -9,7 +9,7 @@ use super::input::{json_object, parse_time, size_field, str_field};
 use super::names::validate_name;
 use super::ranges::{parse_byte_range, resolve_range};
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
-use super::{Caller, Origin, UploadService, now, parse_etag, parse_id, random_hex_upper};
+use super::{Caller, Origin, UploadService, if_match_etag, now, parse_id, random_hex_upper};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
     ByteStream, FileAttributes, FileRecord, NewContent, NewFile, NewVersion, ObjectRef, StoreResult,
@@ -53,7 +53,7 @@ impl UploadService {
         id: &str,
         if_match: Option<&str>,
     ) -> ApiResult<()> {
-        let if_match = if_match.map(|v| parse_etag(v).unwrap_or(-1));
+        let if_match = if_match.and_then(if_match_etag);
         self.meta
             .delete_file(caller.user.id, parse_id(id)?, if_match)
             .await?;
@@ -187,7 +187,7 @@ impl UploadService {
         if let Some(name) = &rename {
             self.check_rename(caller, &file, name).await?;
         }
-        let if_match = req.if_match.as_deref().map(|v| parse_etag(v).unwrap_or(-1));
+        let if_match = req.if_match.as_deref().and_then(if_match_etag);
         if if_match.is_some_and(|etag| etag != file.etag) {
             return Err(ApiError::precondition_failed());
         }

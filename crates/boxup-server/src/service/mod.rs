@@ -190,6 +190,24 @@ pub(crate) fn parse_etag(value: &str) -> Option<i64> {
         .ok()
 }
 
+/// The etag an `If-Match` header requires, or `None` for no condition:
+/// `*` holds for any existing item; an etag boxup never issued becomes -1,
+/// which matches nothing (so the request fails with 412).
+pub(crate) fn if_match_etag(value: &str) -> Option<i64> {
+    if value.trim() == "*" {
+        return None;
+    }
+    Some(parse_etag(value).unwrap_or(-1))
+}
+
+/// Whether an `If-None-Match` header names `etag`: `*`, or any entry of a
+/// comma-separated list, weak or strong.
+pub(crate) fn none_match_hits(value: &str, etag: i64) -> bool {
+    value
+        .split(',')
+        .any(|v| v.trim() == "*" || parse_etag(v) == Some(etag))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +234,13 @@ mod tests {
         assert_eq!(parse_etag("\"3\""), Some(3));
         assert_eq!(parse_etag("W/\"4\""), Some(4));
         assert_eq!(parse_etag("abc"), None);
+        assert_eq!(if_match_etag("*"), None);
+        assert_eq!(if_match_etag("\"2\""), Some(2));
+        assert_eq!(if_match_etag("zz"), Some(-1));
+        assert!(none_match_hits("W/\"0\"", 0));
+        assert!(none_match_hits("\"5\", \"0\"", 0));
+        assert!(none_match_hits("*", 7));
+        assert!(!none_match_hits("\"1\"", 0));
         assert_eq!(random_hex_upper(16).len(), 32);
     }
 }

@@ -8,7 +8,7 @@
 //! gets 416 with the conflicting part.
 
 use axum::http::StatusCode;
-use boxup_protocol::{ContentRange, ErrorCode, Sha1Digest, UploadParts, UploadedPart};
+use boxup_protocol::{ContentRange, ErrorCode, HeaderError, Sha1Digest, UploadParts, UploadedPart};
 use serde_json::json;
 
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
@@ -95,8 +95,10 @@ impl UploadService {
                 ApiError::bad_request(ErrorCode::BAD_REQUEST, "Content-Range is required")
             })
             .and_then(|v| {
-                ContentRange::parse(v)
-                    .map_err(|e| ApiError::bad_request(ErrorCode::BAD_REQUEST, e.to_string()))
+                ContentRange::parse(v).map_err(|e| match e {
+                    HeaderError::EmptyContentRange { .. } => range_error(e.to_string()),
+                    _ => ApiError::bad_request(ErrorCode::BAD_REQUEST, e.to_string()),
+                })
             })?;
         let digest = headers
             .digest
@@ -193,6 +195,9 @@ impl UploadService {
         offset: Option<u64>,
         limit: Option<u64>,
     ) -> ApiResult<UploadParts> {
+        // The session first: a bad, unknown or expired id outranks a bad
+        // page (400/404/410 before 400 invalid_offset).
+        let session = self.load_session(caller, id).await?;
         let offset = offset.unwrap_or(0);
         if offset > MAX_PARTS_OFFSET {
             return Err(ApiError::bad_request(
@@ -203,7 +208,6 @@ impl UploadService {
         let limit = limit
             .unwrap_or(DEFAULT_PARTS_LIMIT)
             .clamp(1, MAX_PARTS_LIMIT);
-        let session = self.load_session(caller, id).await?;
         let (total, parts) = self.meta.list_parts(&session.id, offset, limit).await?;
         Ok(UploadParts {
             total_count: total,

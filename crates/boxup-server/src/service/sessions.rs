@@ -177,7 +177,11 @@ impl UploadService {
                 ));
             }
         };
-        self.check_file_size(size, true)?;
+        // Only the 400 here; the 403 over-limit check comes after the
+        // parent (404) and name (409) checks, in `open_session` (§2.1).
+        if size < self.config.min_chunked_size {
+            self.check_file_size(size, true)?;
+        }
         Ok(size)
     }
 
@@ -188,6 +192,7 @@ impl UploadService {
         file_size: u64,
         origin: &Origin,
     ) -> ApiResult<UploadSession> {
+        self.check_file_size(file_size, false)?;
         let part_size = match self.config.part_size {
             Some(base) => part_size_from(base, file_size),
             None => part_size_for(file_size),
