@@ -159,6 +159,7 @@ fn session_routes(sid: &str) -> Vec<(Method, String)> {
         (Method::GET, format!("{s}/parts")),
         (Method::POST, format!("{s}/commit")),
         (Method::POST, format!("{s}/log")),
+        (Method::POST, format!("{s}/plan")),
     ]
 }
 
@@ -187,6 +188,13 @@ async fn expired_session_is_410_on_every_route() {
     expect_error(r, 410, "session_expired").await;
     expect_error(
         t.post_json(ALICE, &format!("{path}/log"), &json!({})).await,
+        410,
+        "session_expired",
+    )
+    .await;
+    expect_error(
+        t.post_json(ALICE, &format!("{path}/plan"), &json!({"parts": []}))
+            .await,
         410,
         "session_expired",
     )

@@ -53,6 +53,7 @@ async fn create_returns_every_field_and_endpoints_work_as_is() {
             ("list_parts", "/parts"),
             ("commit", "/commit"),
             ("log_event", "/log"),
+            ("plan", "/plan"),
         ] {
             let url = endpoint(&s, key);
             assert!(

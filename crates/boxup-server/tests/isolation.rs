@@ -153,6 +153,11 @@ async fn attempts(
             "log",
             t.post_json(BOB, &format!("{s}/log"), &json!({})).await,
         ),
+        (
+            "plan",
+            t.post_json(BOB, &format!("{s}/plan"), &json!({"parts": []}))
+                .await,
+        ),
         ("DELETE session", t.delete(BOB, &s).await),
         (
             "GET folder",

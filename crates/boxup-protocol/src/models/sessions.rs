@@ -17,6 +17,9 @@ pub struct SessionEndpoints {
     pub status: Option<String>,
     #[serde(default)]
     pub log_event: Option<String>,
+    /// `POST …/plan` (2026 SDKs): which parts the server already holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 impl SessionEndpoints {
@@ -33,6 +36,7 @@ impl SessionEndpoints {
             list_parts: Some(format!("{s}/parts")),
             status: Some(s.clone()),
             log_event: Some(format!("{s}/log")),
+            plan: Some(format!("{s}/plan")),
         }
     }
 }

@@ -14,7 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use super::{AppState, drain, files, folders, sessions};
 use crate::error::ApiError;
 
-/// The largest commit body: room for `MAX_PARTS` parts in verbose JSON.
+/// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
 const COMMIT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 fn api() -> Router<AppState> {
@@ -41,6 +41,11 @@ fn api() -> Router<AppState> {
             post(sessions::commit).layer(DefaultBodyLimit::max(COMMIT_BODY_LIMIT)),
         )
         .route("/files/upload_sessions/{id}/log", post(sessions::log_event))
+        .route(
+            "/files/upload_sessions/{id}/plan",
+            // A plan lists every part: ~200 bytes each, up to MAX_PARTS.
+            post(sessions::plan).layer(DefaultBodyLimit::max(COMMIT_BODY_LIMIT)),
+        )
         // Files.
         .route(
             "/files/content",

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use boxup_protocol::{Files, UploadParts, UploadSession, UploadedPart};
+use boxup_protocol::{Files, UploadParts, UploadSession, UploadSessionPlanResponse, UploadedPart};
 use futures::TryStreamExt;
 
 use super::AppState;
@@ -100,6 +100,15 @@ pub async fn commit(
         .commit(&caller, &id, commit_headers, &body)
         .await?;
     Ok((StatusCode::CREATED, Json(files)))
+}
+
+pub async fn plan(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    SmallBody(body): SmallBody,
+) -> ApiResult<Json<UploadSessionPlanResponse>> {
+    Ok(Json(s.service.plan_session(&caller, &id, &body).await?))
 }
 
 pub async fn log_event(

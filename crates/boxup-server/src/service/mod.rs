@@ -11,6 +11,7 @@ mod frontier;
 mod input;
 mod names;
 mod parts;
+mod plan;
 mod ranges;
 mod render;
 mod sessions;
