@@ -76,7 +76,8 @@ pub use boxup_protocol;
 /// The wire models, shared with the server.
 pub use boxup_protocol::{
     BoxError, CommitAttributes, ContentRange, ErrorCode, File, Files, Folder, Item, Items,
-    SessionEndpoints, Sha1Digest, UploadPart, UploadParts, UploadSession, UploadedPart,
+    SessionEndpoints, Sha1Digest, UploadPart, UploadPartPlan, UploadPartPlanHit, UploadParts,
+    UploadSession, UploadSessionPlanResponse, UploadedPart,
 };
 pub use reqwest::header::HeaderMap;
 pub use tokio_util::sync::CancellationToken;

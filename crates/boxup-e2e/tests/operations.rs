@@ -3,7 +3,7 @@
 
 use boxup_client::{
     BoxClient, CommitAttributes, CommitOptions, ContentRange, HeaderMap, Sha1Digest, UploadPart,
-    UploadSession,
+    UploadPartPlan, UploadSession,
 };
 use boxup_e2e::server::PART;
 use boxup_e2e::{TestServer, pattern, sha1_hex};
@@ -314,4 +314,43 @@ async fn extra_headers_are_sent_and_override_the_clients_own() {
             .await
             .is_ok()
     );
+}
+
+#[tokio::test]
+async fn the_upload_plan_by_id_and_by_url_lists_every_part_as_a_miss() {
+    let server = TestServer::start_small().await;
+    let mgr = server.client().chunked_uploads();
+    let data = pattern(2 * PART as usize + 3, 4);
+    let session = mgr
+        .create_file_upload_session("0", data.len() as u64, "planned.bin", None)
+        .await
+        .unwrap();
+    let planned: Vec<UploadPartPlan> = data
+        .chunks(PART as usize)
+        .enumerate()
+        .map(|(i, chunk)| UploadPartPlan {
+            offset: i as u64 * PART,
+            size: chunk.len() as u64,
+            sha512: format!("{:0128x}", i),
+        })
+        .collect();
+    let plan_url = session.session_endpoints.clone().unwrap().plan.unwrap();
+    let by_url = mgr
+        .create_file_upload_session_plan_by_url(&plan_url, planned.clone(), None)
+        .await
+        .unwrap();
+    let by_id = mgr
+        .create_file_upload_session_plan(&session.id, planned.clone(), None)
+        .await
+        .unwrap();
+    for plan in [by_url, by_id] {
+        assert_eq!(plan.upload_session_id, session.id);
+        assert!(plan.hits.is_empty());
+        assert_eq!(plan.misses, planned);
+    }
+    let err = mgr
+        .create_file_upload_session_plan("F971964745A5CD0C001BBE4E58196BFD", Vec::new(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
 }

@@ -11,13 +11,15 @@
 //! Files (by API area): `sessions.rs` creates, gets and deletes sessions;
 //! `parts.rs` uploads and lists parts; `commit.rs` commits; `big_file.rs`
 //! holds the whole-file helpers (their listing and commit in
-//! `big_file/finish.rs`), built on the pipeline in `pipeline.rs`.
+//! `big_file/finish.rs`), built on the pipeline in `pipeline.rs`;
+//! `plan.rs` holds the 2026 plan endpoint.
 
 mod big_file;
 mod commit;
 mod options;
 mod parts;
 mod pipeline;
+mod plan;
 mod sessions;
 
 pub use commit::CommitOptions;
