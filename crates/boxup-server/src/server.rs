@@ -16,8 +16,10 @@ use tokio::net::TcpListener;
 
 use crate::http::{AppState, router};
 use crate::service::{ServiceConfig, UploadService};
+use crate::store::MetadataStore;
 use crate::store::StoreError;
 use crate::store::disk::LocalDiskPartStore;
+use crate::store::postgres::{PostgresMetadataStore, PostgresOptions};
 use crate::store::sqlite::SqliteMetadataStore;
 
 /// The login of the user behind a generated development token.
@@ -34,6 +36,9 @@ pub struct ServerOptions {
     pub tokens: Vec<(String, String)>,
     pub service: ServiceConfig,
     pub sweep_every: Duration,
+    /// Metadata in PostgreSQL (`postgres://…`) instead of the embedded
+    /// SQLite file in `data_dir`.
+    pub database_url: Option<String>,
 }
 
 impl ServerOptions {
@@ -45,6 +50,7 @@ impl ServerOptions {
             tokens: Vec::new(),
             service: ServiceConfig::default(),
             sweep_every: Duration::from_secs(60),
+            database_url: None,
         }
     }
 }
@@ -92,9 +98,19 @@ impl Server {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let meta = SqliteMetadataStore::open(&dir.join("metadata.sqlite3"))?;
+        let meta: Arc<dyn MetadataStore> = match options.database_url.as_deref() {
+            None => Arc::new(SqliteMetadataStore::open(&dir.join("metadata.sqlite3"))?),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Arc::new(PostgresMetadataStore::connect(url, PostgresOptions::default()).await?)
+            }
+            Some(_) => {
+                return Err(ServerError::Config(
+                    "the database URL must start with postgres:// or postgresql://".into(),
+                ));
+            }
+        };
         let parts = LocalDiskPartStore::open(&dir.join("parts"))?;
-        let service = UploadService::new(Arc::new(meta), Arc::new(parts), options.service.clone());
+        let service = UploadService::new(meta, Arc::new(parts), options.service.clone());
 
         let mut pairs = options.tokens.clone();
         let mut dev_token = None;

@@ -18,6 +18,7 @@ pub mod conformance;
 pub mod disk;
 mod metadata;
 mod parts;
+pub mod postgres;
 pub mod sqlite;
 
 pub use metadata::MetadataStore;

@@ -1,4 +1,5 @@
-//! `boxup serve`: the embedded default server (SQLite + local disk).
+//! `boxup serve`: the embedded default server (SQLite + local disk), or
+//! metadata in PostgreSQL with `--database-url`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,11 @@ pub struct ServeArgs {
     /// How long an upload session lives (e.g. 7d, 12h, 30m).
     #[arg(long, env = "BOXUP_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     session_ttl: Duration,
+    /// Keep metadata in PostgreSQL (postgres://user@host/db) instead of the
+    /// embedded SQLite file in the data directory. Part bytes stay in
+    /// the data directory.
+    #[arg(long, env = "BOXUP_DATABASE_URL")]
+    database_url: Option<String>,
     /// How often expired sessions and garbage are swept.
     #[arg(long, env = "BOXUP_SWEEP_EVERY", default_value = "60s", value_parser = humantime::parse_duration)]
     sweep_every: Duration,
@@ -74,6 +80,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             session_ttl_secs: args.session_ttl.as_secs() as i64,
         },
         sweep_every: args.sweep_every,
+        database_url: args.database_url.clone(),
     };
     let server = Server::open(options).await?;
     let addr = server.local_addr();

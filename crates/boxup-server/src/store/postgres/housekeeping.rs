@@ -1,0 +1,109 @@
+//! Session expiry, the garbage queue and object lookups for the sweeper.
+//!
+//! Why it looks like this: every replica runs a sweeper, so housekeeping
+//! must neither block on nor double-process what another replica (or an
+//! upload in flight) holds. `expire_sessions` first claims its sessions
+//! with `FOR UPDATE SKIP LOCKED` (a session being written to, committed or
+//! expired elsewhere is left for a later sweep), then works only on the ids
+//! it claimed; `garbage` reads with `SKIP LOCKED` so it never waits for a
+//! concurrent `forget_garbage`.
+
+use sqlx::{PgConnection, Row};
+
+use super::{DbResult, page_bound};
+
+/// See `MetadataStore::expire_sessions`. Each session counts once, even if
+/// it is expired and forgotten in the same call.
+pub(super) async fn expire_sessions(
+    c: &mut PgConnection,
+    now: i64,
+    forget_before: i64,
+) -> DbResult<u64> {
+    let rows = sqlx::query(
+        "SELECT id, state, expires_at FROM sessions \
+         WHERE (state IN ('open', 'committed') AND expires_at <= $1) \
+            OR (state = 'expired' AND expires_at <= $2) \
+         ORDER BY id FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .bind(forget_before)
+    .fetch_all(&mut *c)
+    .await?;
+    // Open sessions past expiry lose their parts (objects to the garbage
+    // queue) and become expired; committed sessions past expiry and expired
+    // sessions past retention go (a committed session's objects belong to
+    // its file version); an open session already past retention does both.
+    let mut expire = Vec::new();
+    let mut remove = Vec::new();
+    for row in &rows {
+        let id: String = row.try_get(0)?;
+        let state: &str = row.try_get(1)?;
+        let expires_at: i64 = row.try_get(2)?;
+        if state == "open" {
+            if expires_at <= forget_before {
+                remove.push(id.clone());
+            }
+            expire.push(id);
+        } else {
+            remove.push(id);
+        }
+    }
+    if !expire.is_empty() {
+        sqlx::query(
+            "INSERT INTO garbage (key) SELECT object_key FROM parts \
+             WHERE session_id = ANY($1) ORDER BY 1 ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&expire)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("DELETE FROM parts WHERE session_id = ANY($1)")
+            .bind(&expire)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("UPDATE sessions SET state = 'expired', num_parts = 0 WHERE id = ANY($1)")
+            .bind(&expire)
+            .execute(&mut *c)
+            .await?;
+    }
+    if !remove.is_empty() {
+        // Parts (of expired sessions there are none left) go by cascade.
+        sqlx::query("DELETE FROM sessions WHERE id = ANY($1)")
+            .bind(&remove)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// Up to `limit` keys, skipping rows a concurrent transaction holds (a
+/// `forget_garbage` in flight): they are about to disappear anyway.
+pub(super) async fn garbage(c: &mut PgConnection, limit: u64) -> DbResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT key FROM garbage ORDER BY key LIMIT $1 FOR UPDATE SKIP LOCKED")
+            .bind(page_bound(limit))
+            .fetch_all(&mut *c)
+            .await?,
+    )
+}
+
+pub(super) async fn forget_garbage(c: &mut PgConnection, keys: &[String]) -> DbResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM garbage WHERE key = ANY($1)")
+        .bind(keys)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub(super) async fn is_object_known(c: &mut PgConnection, key: &str) -> DbResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM parts WHERE object_key = $1) \
+             OR EXISTS (SELECT 1 FROM version_objects WHERE object_key = $1) \
+             OR EXISTS (SELECT 1 FROM garbage WHERE key = $1)",
+    )
+    .bind(key)
+    .fetch_one(&mut *c)
+    .await?)
+}

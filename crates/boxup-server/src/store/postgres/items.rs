@@ -1,0 +1,283 @@
+//! Users, folders, name lookups across files and folders, folder listings,
+//! and the per-parent name lock.
+//!
+//! Why the name lock: a name is unique per (owner, parent) across two
+//! tables, and the root parent is no row, so no index or row lock can
+//! cover the check-then-insert. Every writer of a name into a parent takes
+//! [`lock_names`] first (see the module doc of `postgres`).
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::{DbResult, col_u64, name_key, new_id, page_bound};
+use crate::store::{
+    FolderRecord, ItemKind, ItemRef, NewFolder, ROOT_FOLDER_ID, StoreError, UserRecord,
+};
+
+// ---- users ----
+
+fn user_from_row(row: &PgRow) -> DbResult<UserRecord> {
+    Ok(UserRecord {
+        id: row.try_get(0)?,
+        login: row.try_get(1)?,
+        name: row.try_get(2)?,
+    })
+}
+
+pub(super) async fn get_user(c: &mut PgConnection, id: i64) -> DbResult<Option<UserRecord>> {
+    let row = sqlx::query("SELECT id, login, name FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+/// The user with `login`, created if missing. Concurrent first calls meet
+/// in `ON CONFLICT (login) DO NOTHING`: the losers' inserts wait for the
+/// winner's commit and do nothing, and their next statement sees its row.
+pub(super) async fn ensure_user(
+    c: &mut PgConnection,
+    login: &str,
+    name: &str,
+) -> DbResult<UserRecord> {
+    const SELECT: &str = "SELECT id, login, name FROM users WHERE login = $1";
+    if let Some(row) = sqlx::query(SELECT)
+        .bind(login)
+        .fetch_optional(&mut *c)
+        .await?
+    {
+        return user_from_row(&row);
+    }
+    let id = new_id();
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, login, name) VALUES ($1, $2, $3) \
+         ON CONFLICT (login) DO NOTHING",
+    )
+    .bind(id)
+    .bind(login)
+    .bind(name)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(UserRecord {
+            id,
+            login: login.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+    let row = sqlx::query(SELECT).bind(login).fetch_one(&mut *c).await?;
+    user_from_row(&row)
+}
+
+// ---- folders ----
+
+const FOLDER_SELECT: &str = "SELECT id, owner_id, parent_id, name, description, etag, created_at, modified_at \
+     FROM folders WHERE id = $1 AND owner_id = $2";
+
+fn folder_from_row(row: &PgRow) -> DbResult<FolderRecord> {
+    Ok(FolderRecord {
+        id: row.try_get(0)?,
+        owner_id: row.try_get(1)?,
+        parent_id: row.try_get(2)?,
+        name: row.try_get(3)?,
+        description: row.try_get(4)?,
+        etag: row.try_get(5)?,
+        created_at: row.try_get(6)?,
+        modified_at: row.try_get(7)?,
+    })
+}
+
+pub(super) async fn get_folder(
+    c: &mut PgConnection,
+    owner: i64,
+    id: i64,
+) -> DbResult<Option<FolderRecord>> {
+    let row = sqlx::query(FOLDER_SELECT)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(folder_from_row).transpose()
+}
+
+/// `ParentNotFound` unless `parent` is the root or one of the owner's
+/// folders. (Folders are never deleted, so this needs no lock.)
+pub(super) async fn check_parent(c: &mut PgConnection, owner: i64, parent: i64) -> DbResult<()> {
+    if parent == ROOT_FOLDER_ID {
+        return Ok(());
+    }
+    let found: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2)")
+            .bind(parent)
+            .bind(owner)
+            .fetch_one(&mut *c)
+            .await?;
+    if found {
+        Ok(())
+    } else {
+        Err(StoreError::ParentNotFound.into())
+    }
+}
+
+/// Takes the transaction-scoped advisory lock on the names of (owner,
+/// parent). The key hashes the schema too, so deployments sharing a
+/// database do not contend; it is held until commit or rollback.
+pub(super) async fn lock_names(c: &mut PgConnection, owner: i64, parent: i64) -> DbResult<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(\
+         concat_ws('/', 'boxup-names', current_schema(), $1::bigint, $2::bigint), 0))",
+    )
+    .bind(owner)
+    .bind(parent)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// `NameInUse` if a file or folder with this name key is in `parent`,
+/// except the file `except_file` itself (a file renamed to its own name).
+/// The caller holds [`lock_names`] for (owner, parent).
+pub(super) async fn check_name_free(
+    c: &mut PgConnection,
+    owner: i64,
+    parent: i64,
+    key: &str,
+    except_file: Option<i64>,
+) -> DbResult<()> {
+    match find_item(c, owner, parent, key).await? {
+        Some(item) if !(item.kind == ItemKind::File && Some(item.id) == except_file) => {
+            Err(StoreError::NameInUse(item).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+// ---- items ----
+
+/// Columns: kind (0 folder, 1 file), id, name, etag, version id, sha1,
+/// size, name key; the version columns are NULL for folders.
+fn item_from_row(row: &PgRow) -> DbResult<ItemRef> {
+    let kind: i32 = row.try_get(0)?;
+    let version_id: Option<i64> = row.try_get(4)?;
+    let version = match version_id {
+        Some(v) => Some((v, row.try_get(5)?, col_u64(row, 6)?)),
+        None => None,
+    };
+    Ok(ItemRef {
+        kind: if kind == 0 {
+            ItemKind::Folder
+        } else {
+            ItemKind::File
+        },
+        id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        etag: row.try_get(3)?,
+        version,
+    })
+}
+
+/// Both halves of an item query; `$1` owner, `$2` parent. Macros, so that
+/// `concat!` makes whole `&'static str` statements of them.
+macro_rules! folder_items {
+    () => {
+        "SELECT 0 AS kind, id, name, etag, NULL::bigint, NULL::text, NULL::bigint, name_key \
+         FROM folders WHERE owner_id = $1 AND parent_id = $2"
+    };
+}
+macro_rules! file_items {
+    () => {
+        "SELECT 1 AS kind, f.id, f.name, f.etag, v.id, v.sha1, v.size, f.name_key \
+         FROM files f JOIN file_versions v ON v.id = f.current_version_id \
+         WHERE f.owner_id = $1 AND f.parent_id = $2"
+    };
+}
+
+/// The file or folder whose name key is `key` in `parent`.
+pub(super) async fn find_item(
+    c: &mut PgConnection,
+    owner: i64,
+    parent: i64,
+    key: &str,
+) -> DbResult<Option<ItemRef>> {
+    let row = sqlx::query(concat!(
+        folder_items!(),
+        " AND name_key = $3 UNION ALL ",
+        file_items!(),
+        " AND f.name_key = $3 LIMIT 1"
+    ))
+    .bind(owner)
+    .bind(parent)
+    .bind(key)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(item_from_row).transpose()
+}
+
+/// Runs in one REPEATABLE READ snapshot, so the count and the page agree.
+pub(super) async fn list_items(
+    c: &mut PgConnection,
+    owner: i64,
+    parent: i64,
+    offset: u64,
+    limit: u64,
+) -> DbResult<(u64, Vec<ItemRef>)> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM folders WHERE owner_id = $1 AND parent_id = $2) \
+              + (SELECT count(*) FROM files WHERE owner_id = $1 AND parent_id = $2)",
+    )
+    .bind(owner)
+    .bind(parent)
+    .fetch_one(&mut *c)
+    .await?;
+    // Folders first, then files; each by case-folded name, then exact name
+    // and id so that the order is total and pages never overlap.
+    let rows = sqlx::query(concat!(
+        folder_items!(),
+        " UNION ALL ",
+        file_items!(),
+        " ORDER BY 1, 8, 3, 2 LIMIT $3 OFFSET $4"
+    ))
+    .bind(owner)
+    .bind(parent)
+    .bind(page_bound(limit))
+    .bind(page_bound(offset))
+    .fetch_all(&mut *c)
+    .await?;
+    let items = rows
+        .iter()
+        .map(item_from_row)
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok((total.unsigned_abs(), items))
+}
+
+pub(super) async fn create_folder(c: &mut PgConnection, new: &NewFolder) -> DbResult<FolderRecord> {
+    check_parent(c, new.owner_id, new.parent_id).await?;
+    let key = name_key(&new.name);
+    lock_names(c, new.owner_id, new.parent_id).await?;
+    check_name_free(c, new.owner_id, new.parent_id, &key, None).await?;
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO folders \
+         (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \
+         VALUES ($1, $2, $3, $4, $5, '', 0, $6, $6)",
+    )
+    .bind(id)
+    .bind(new.owner_id)
+    .bind(new.parent_id)
+    .bind(&new.name)
+    .bind(&key)
+    .bind(new.now)
+    .execute(&mut *c)
+    .await?;
+    Ok(FolderRecord {
+        id,
+        owner_id: new.owner_id,
+        parent_id: new.parent_id,
+        name: new.name.clone(),
+        description: String::new(),
+        etag: 0,
+        created_at: new.now,
+        modified_at: new.now,
+    })
+}

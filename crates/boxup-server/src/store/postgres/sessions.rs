@@ -1,0 +1,361 @@
+//! Upload sessions, their parts, the hash frontier and the commit.
+//!
+//! Why it looks like this: the session row is the lock that orders
+//! everything done to a session across replicas. Part inserts take it `FOR
+//! NO KEY UPDATE` (they update `num_parts`); commit and delete take it `FOR
+//! UPDATE`; the frontier's compare-and-set is a conditional UPDATE of it.
+//! Whoever waits re-reads the row once the holder committed (READ
+//! COMMITTED), so it acts on the state the holder left: a part never lands
+//! in a committed or expired session, and a second commit sees `committed`.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use super::files::{VersionChange, insert_file, insert_new_version};
+use super::{DbResult, col_u32, col_u64, page_bound, to_db};
+use crate::store::{
+    CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord,
+    SessionRecord, SessionState, SessionTarget, StoreError,
+};
+
+fn state_from_db(s: &str) -> DbResult<SessionState> {
+    match s {
+        "open" => Ok(SessionState::Open),
+        "committed" => Ok(SessionState::Committed),
+        "expired" => Ok(SessionState::Expired),
+        other => Err(StoreError::backend(format!("unknown session state {other:?}")).into()),
+    }
+}
+
+macro_rules! session_select {
+    () => {
+        "SELECT id, owner_id, target_folder_id, target_file_id, target_name, file_size, \
+         part_size, total_parts, num_parts, state, created_at, expires_at, frontier_offset, \
+         frontier_state, committed_file_id, committed_version_id FROM sessions WHERE id = $1"
+    };
+}
+
+fn session_from_row(row: &PgRow) -> DbResult<SessionRecord> {
+    let folder_id: Option<i64> = row.try_get(2)?;
+    let file_id: Option<i64> = row.try_get(3)?;
+    let name: Option<String> = row.try_get(4)?;
+    let target = match (folder_id, file_id, name) {
+        (Some(folder_id), None, Some(name)) => SessionTarget::NewFile { folder_id, name },
+        (None, Some(file_id), name) => SessionTarget::NewVersion { file_id, name },
+        _ => {
+            return Err(StoreError::backend("session row has an inconsistent target").into());
+        }
+    };
+    let state: String = row.try_get(9)?;
+    let committed = match (
+        row.try_get::<Option<i64>, _>(14)?,
+        row.try_get::<Option<i64>, _>(15)?,
+    ) {
+        (Some(file), Some(version)) => Some((file, version)),
+        _ => None,
+    };
+    Ok(SessionRecord {
+        id: row.try_get(0)?,
+        owner_id: row.try_get(1)?,
+        target,
+        file_size: col_u64(row, 5)?,
+        part_size: col_u64(row, 6)?,
+        total_parts: col_u32(row, 7)?,
+        num_parts: col_u32(row, 8)?,
+        state: state_from_db(&state)?,
+        created_at: row.try_get(10)?,
+        expires_at: row.try_get(11)?,
+        frontier: Frontier {
+            offset: col_u64(row, 12)?,
+            state: row.try_get(13)?,
+        },
+        committed,
+    })
+}
+
+macro_rules! part_select {
+    () => {
+        "SELECT session_id, idx, part_id, byte_offset, size, sha1, object_key FROM parts"
+    };
+}
+
+fn part_from_row(row: &PgRow) -> DbResult<PartRecord> {
+    Ok(PartRecord {
+        session_id: row.try_get(0)?,
+        index: col_u32(row, 1)?,
+        part_id: row.try_get(2)?,
+        offset: col_u64(row, 3)?,
+        size: col_u64(row, 4)?,
+        sha1: row.try_get(5)?,
+        object_key: row.try_get(6)?,
+    })
+}
+
+pub(super) async fn create_session(c: &mut PgConnection, s: &SessionRecord) -> DbResult<()> {
+    let (folder_id, file_id, name) = match &s.target {
+        SessionTarget::NewFile { folder_id, name } => (Some(*folder_id), None, Some(name)),
+        SessionTarget::NewVersion { file_id, name } => (None, Some(*file_id), name.as_ref()),
+    };
+    sqlx::query(
+        "INSERT INTO sessions (id, owner_id, target_folder_id, target_file_id, target_name, \
+         file_size, part_size, total_parts, num_parts, state, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'open', $9, $10)",
+    )
+    .bind(&s.id)
+    .bind(s.owner_id)
+    .bind(folder_id)
+    .bind(file_id)
+    .bind(name)
+    .bind(to_db(s.file_size)?)
+    .bind(to_db(s.part_size)?)
+    .bind(i64::from(s.total_parts))
+    .bind(s.created_at)
+    .bind(s.expires_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn get_session(c: &mut PgConnection, id: &str) -> DbResult<Option<SessionRecord>> {
+    let row = sqlx::query(session_select!())
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.as_ref().map(session_from_row).transpose()
+}
+
+/// Locks the session row and returns its state; `None` if there is none.
+/// `strength` is a row-lock clause, `FOR UPDATE` or `FOR NO KEY UPDATE`.
+async fn lock_session(
+    c: &mut PgConnection,
+    id: &str,
+    strength: LockStrength,
+) -> DbResult<Option<SessionState>> {
+    let sql = match strength {
+        LockStrength::Update => "SELECT state FROM sessions WHERE id = $1 FOR UPDATE",
+        LockStrength::NoKeyUpdate => "SELECT state FROM sessions WHERE id = $1 FOR NO KEY UPDATE",
+    };
+    let state: Option<String> = sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
+    state.as_deref().map(state_from_db).transpose()
+}
+
+#[derive(Clone, Copy)]
+enum LockStrength {
+    /// For commit and delete: excludes every other lock on the row.
+    Update,
+    /// For part inserts, which update only non-key columns.
+    NoKeyUpdate,
+}
+
+pub(super) async fn get_part(
+    c: &mut PgConnection,
+    session_id: &str,
+    index: u32,
+) -> DbResult<Option<PartRecord>> {
+    let row = sqlx::query(concat!(
+        part_select!(),
+        " WHERE session_id = $1 AND idx = $2"
+    ))
+    .bind(session_id)
+    .bind(i64::from(index))
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(part_from_row).transpose()
+}
+
+pub(super) async fn insert_part(c: &mut PgConnection, part: &PartRecord) -> DbResult<PartInsert> {
+    match lock_session(c, &part.session_id, LockStrength::NoKeyUpdate).await? {
+        None => return Err(StoreError::NotFound.into()),
+        Some(SessionState::Open) => {}
+        Some(state) => return Err(StoreError::SessionNotOpen(state).into()),
+    }
+    // First row wins; `num_parts` moves in the same statement, and only if
+    // the row went in.
+    let inserted = sqlx::query(
+        "WITH ins AS ( \
+             INSERT INTO parts (session_id, idx, part_id, byte_offset, size, sha1, object_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (session_id, idx) DO NOTHING RETURNING 1) \
+         UPDATE sessions SET num_parts = num_parts + 1 \
+         WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)",
+    )
+    .bind(&part.session_id)
+    .bind(i64::from(part.index))
+    .bind(&part.part_id)
+    .bind(to_db(part.offset)?)
+    .bind(to_db(part.size)?)
+    .bind(&part.sha1)
+    .bind(&part.object_key)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(PartInsert::Inserted);
+    }
+    let existing = get_part(c, &part.session_id, part.index)
+        .await?
+        .ok_or_else(|| StoreError::backend("a conflicting part vanished under the session lock"))?;
+    Ok(PartInsert::Existing(existing))
+}
+
+/// Runs in one REPEATABLE READ snapshot, so the count and the page agree.
+pub(super) async fn list_parts(
+    c: &mut PgConnection,
+    session_id: &str,
+    offset: u64,
+    limit: u64,
+) -> DbResult<(u64, Vec<PartRecord>)> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM parts WHERE session_id = $1")
+        .bind(session_id)
+        .fetch_one(&mut *c)
+        .await?;
+    let rows = sqlx::query(concat!(
+        part_select!(),
+        " WHERE session_id = $1 ORDER BY byte_offset, idx LIMIT $2 OFFSET $3"
+    ))
+    .bind(session_id)
+    .bind(page_bound(limit))
+    .bind(page_bound(offset))
+    .fetch_all(&mut *c)
+    .await?;
+    let parts = rows
+        .iter()
+        .map(part_from_row)
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok((total.unsigned_abs(), parts))
+}
+
+/// One statement (atomic on its own): the compare-and-set, and whether the
+/// session exists at all, to tell `false` from `NotFound`.
+pub(super) async fn advance_frontier(
+    c: &mut PgConnection,
+    session_id: &str,
+    from: u64,
+    to: &Frontier,
+) -> DbResult<bool> {
+    let row = sqlx::query(
+        "WITH upd AS ( \
+             UPDATE sessions SET frontier_offset = $1, frontier_state = $2 \
+             WHERE id = $3 AND frontier_offset = $4 RETURNING 1) \
+         SELECT EXISTS (SELECT 1 FROM upd), EXISTS (SELECT 1 FROM sessions WHERE id = $3)",
+    )
+    .bind(to_db(to.offset)?)
+    .bind(&to.state)
+    .bind(session_id)
+    .bind(to_db(from)?)
+    .fetch_one(&mut *c)
+    .await?;
+    let (changed, exists): (bool, bool) = (row.try_get(0)?, row.try_get(1)?);
+    if !changed && !exists {
+        return Err(StoreError::NotFound.into());
+    }
+    Ok(changed)
+}
+
+/// The session's part objects in index (= file) order.
+async fn part_objects(c: &mut PgConnection, session_id: &str) -> DbResult<Vec<ObjectRef>> {
+    let rows = sqlx::query(
+        "SELECT object_key, byte_offset, size FROM parts WHERE session_id = $1 ORDER BY idx",
+    )
+    .bind(session_id)
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ObjectRef {
+                key: row.try_get(0)?,
+                offset: col_u64(row, 1)?,
+                size: col_u64(row, 2)?,
+            })
+        })
+        .collect()
+}
+
+/// Lock order: the session row here, then the file row and the name lock
+/// in `insert_new_version` / `insert_file`.
+pub(super) async fn commit_session(
+    c: &mut PgConnection,
+    commit: &CommitSession,
+) -> DbResult<FileRecord> {
+    // A single-table `FOR UPDATE` that waited returns the row as the
+    // previous holder left it.
+    let row = sqlx::query(concat!(session_select!(), " FOR UPDATE"))
+        .bind(&commit.session_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    let session = row
+        .as_ref()
+        .map(session_from_row)
+        .transpose()?
+        .filter(|s| s.owner_id == commit.owner_id)
+        .ok_or(StoreError::NotFound)?;
+    if session.state != SessionState::Open {
+        return Err(StoreError::SessionNotOpen(session.state).into());
+    }
+    let content = NewContent {
+        size: session.file_size,
+        sha1: commit.sha1.clone(),
+        objects: part_objects(c, &session.id).await?,
+    };
+    let file = match &session.target {
+        SessionTarget::NewFile { folder_id, name } => {
+            insert_file(
+                c,
+                session.owner_id,
+                *folder_id,
+                name,
+                &commit.attributes,
+                &content,
+                commit.now,
+            )
+            .await?
+        }
+        SessionTarget::NewVersion { file_id, name } => {
+            let change = VersionChange {
+                owner: session.owner_id,
+                file_id: *file_id,
+                rename: name.as_deref(),
+                if_match: commit.if_match,
+                if_none_match: commit.if_none_match,
+                attributes: &commit.attributes,
+                now: commit.now,
+            };
+            insert_new_version(c, &change, &content).await?
+        }
+    };
+    sqlx::query(
+        "UPDATE sessions SET state = 'committed', committed_file_id = $1, \
+         committed_version_id = $2 WHERE id = $3",
+    )
+    .bind(file.id)
+    .bind(file.version.id)
+    .bind(&session.id)
+    .execute(&mut *c)
+    .await?;
+    Ok(file)
+}
+
+pub(super) async fn delete_session(c: &mut PgConnection, id: &str) -> DbResult<()> {
+    let state = lock_session(c, id, LockStrength::Update)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if state != SessionState::Committed {
+        // The parts' objects belong to no version: queue them for deletion.
+        sqlx::query(
+            "INSERT INTO garbage (key) SELECT object_key FROM parts WHERE session_id = $1 \
+             ORDER BY 1 ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    }
+    // Parts go by ON DELETE CASCADE.
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
