@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-use cmd::common::{EXIT_INTERRUPTED, Interrupted, Usage, describe};
+use cmd::common::{EXIT_INTERRUPTED, Interrupted, Usage, describe, errln};
 
 #[derive(Parser)]
 #[command(
@@ -60,13 +60,18 @@ impl Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let name = cli.command.name();
-    // `serve` sets up its own logging; the client commands log (retries,
-    // resumes) only when asked to, so progress output stays clean.
-    if name != "serve" && std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .init();
+    // `serve` sets up its own logging; the client commands log in full
+    // only when asked to, so progress output stays clean, and otherwise
+    // show the client's warnings (retries) as one-line notices.
+    if name != "serve" {
+        if std::env::var_os("RUST_LOG").is_some() {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_writer(std::io::stderr)
+                .init();
+        } else {
+            cmd::notices::install();
+        }
     }
     // Each in-flight part write holds a blocking thread while its body
     // arrives (the disk store's writer), so allow well over the default
@@ -78,7 +83,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("boxup: cannot start the async runtime: {e}");
+            errln!("boxup: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -107,7 +112,7 @@ fn main() -> ExitCode {
                     .exit()
             }
             Err(e) => {
-                eprintln!("boxup: {}", describe(&e));
+                errln!("boxup: {}", describe(&e));
                 ExitCode::FAILURE
             }
         },

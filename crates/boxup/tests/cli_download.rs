@@ -101,29 +101,132 @@ async fn an_interrupted_download_keeps_every_byte_and_says_how_to_resume() {
 
 #[tokio::test]
 async fn a_part_file_of_another_version_is_discarded() {
-    let server = Server::start(Some(cli_support::TOKEN)).await;
-    let cli = Cli::new(&server.origin);
-    let (path, data) = cli.file("v.bin", 3 * MIB, 33);
-    let up = cli.upload(&path, &[]).await;
-    let id = up["id"].as_str().unwrap();
-    // A stray part file, not journaled for this file: never trusted.
-    std::fs::write(cli.work.join("out.bin.part"), b"garbage").unwrap();
+    let (server, proxy, cli, id, _) = setup(33, Then::Hang).await;
+    stalled_download(&cli, &proxy, &id).await.kill().await;
+    assert!(cli.work.join("dl.bin.part").exists());
+    // A new version: the journaled part belongs to the old one.
+    let direct = Cli::new(&server.origin);
+    let (path, data) = direct.file("v2.bin", 3 * MIB, 35);
+    direct.upload(&path, &["--new-version", &id]).await;
     let run = cli
-        .run(&["download", id, "-o", "out.bin", "--json"])
+        .run(&["download", &id, "-o", "dl.bin", "--json"])
         .await
         .ok();
     assert!(
         run.stderr
-            .contains("is not a partial download of this version"),
+            .contains("dl.bin.part is not a partial download of this version"),
         "{}",
         run.stderr
     );
     let done = run.json();
     assert_eq!(done["bytes_resumed"], 0);
     assert_eq!(
-        sha1_hex(&std::fs::read(cli.work.join("out.bin")).unwrap()),
+        sha1_hex(&std::fs::read(cli.work.join("dl.bin")).unwrap()),
         sha1_hex(&data)
     );
+}
+
+#[tokio::test]
+async fn a_part_file_boxup_did_not_start_is_left_alone() {
+    let server = Server::start(Some(cli_support::TOKEN)).await;
+    let cli = Cli::new(&server.origin);
+    let (path, _) = cli.file("v.bin", 3 * MIB, 36);
+    let id = cli.upload(&path, &[]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Someone else's file that happens to be called out.bin.part.
+    let stray = cli.work.join("out.bin.part");
+    std::fs::write(&stray, b"precious").unwrap();
+    let run = cli.run(&["download", &id, "-o", "out.bin"]).await;
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("out.bin.part exists and is not a partial download")
+            && run.stderr.contains("remove it, or pass -o PATH"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(&stray).unwrap(), b"precious");
+    assert!(!cli.work.join("out.bin").exists());
+}
+
+/// The journal entries of downloads in the state directory.
+fn download_entries(cli: &Cli) -> usize {
+    std::fs::read_dir(cli.state_dir.join("downloads")).map_or(0, |d| d.count())
+}
+
+#[tokio::test]
+async fn bad_destinations_fail_before_downloading() {
+    let server = Server::start(Some(cli_support::TOKEN)).await;
+    let cli = Cli::new(&server.origin);
+    let (path, data) = cli.file("d.bin", 100_000, 37);
+    let id = cli.upload(&path, &[]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::remove_file(&path).unwrap();
+
+    let cases: &[(&[&str], &str)] = &[
+        (&["-o", "newdir/"], "newdir/: no such directory"),
+        (&["-o", "newdir/x.bin"], "newdir is not a directory"),
+        (&[], "d.bin is a directory"),
+    ];
+    std::fs::create_dir(cli.work.join("d.bin")).unwrap();
+    for (extra, message) in cases {
+        let mut args = vec!["download", id.as_str()];
+        args.extend_from_slice(extra);
+        let run = cli.run(&args).await;
+        assert_eq!(run.code(), Some(1), "{args:?}: {run:#?}");
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
+    assert!(!cli.work.join("newdir").exists());
+    assert_eq!(download_entries(&cli), 0);
+
+    // An existing directory as -o: the file goes in it, under its name.
+    std::fs::create_dir(cli.work.join("into")).unwrap();
+    cli.run(&["download", &id, "-o", "into"]).await.ok();
+    let got = std::fs::read(cli.work.join("into/d.bin")).unwrap();
+    assert_eq!(sha1_hex(&got), sha1_hex(&data));
+}
+
+#[tokio::test]
+async fn an_unwritable_part_file_leaves_no_journal_entry() {
+    let server = Server::start(Some(cli_support::TOKEN)).await;
+    let cli = Cli::new(&server.origin);
+    let (path, _) = cli.file("e.bin", 1000, 38);
+    let id = cli.upload(&path, &[]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 251 bytes is a valid name; with ".part" it is too long to create.
+    let long = "x".repeat(251);
+    let run = cli.run(&["download", &id, "-o", &long]).await;
+    assert_eq!(run.code(), Some(1), "{run:#?}");
+    assert_eq!(download_entries(&cli), 0, "{run:#?}");
+}
+
+#[tokio::test]
+async fn an_unusable_state_dir_only_warns() {
+    let server = Server::start(Some(cli_support::TOKEN)).await;
+    let mut cli = Cli::new(&server.origin);
+    let (path, data) = cli.file("s.bin", 1000, 39);
+    let id = cli.upload(&path, &[]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A regular file where the state directory should be.
+    let file = cli.work.join("not-a-dir");
+    std::fs::write(&file, b"").unwrap();
+    cli.state_dir = file;
+    let run = cli.run(&["download", &id, "-o", "s2.bin"]).await.ok();
+    assert!(
+        run.stderr.contains("the download is not resumable"),
+        "{}",
+        run.stderr
+    );
+    let got = std::fs::read(cli.work.join("s2.bin")).unwrap();
+    assert_eq!(sha1_hex(&got), sha1_hex(&data));
 }
 
 #[tokio::test]

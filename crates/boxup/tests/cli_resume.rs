@@ -13,53 +13,17 @@
 mod cli_support;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use boxup_e2e::{Action, FaultProxy, Seen};
-use cli_support::{Cli, MIB, Server, Watched, parts_of, sha1_hex, within};
+use boxup_e2e::FaultProxy;
+use cli_support::blocked::{self, blocked_setup, upload_args};
+use cli_support::{Cli, MIB, Watched, parts_of, sha1_hex, within};
 
 const PART: u64 = MIB as u64;
 
-/// A server behind a proxy that blocks part 5 while `block` is set.
-async fn blocked_setup() -> (Server, FaultProxy, Arc<AtomicBool>, Cli) {
-    let server = Server::start(Some(cli_support::TOKEN)).await;
-    let block = Arc::new(AtomicBool::new(true));
-    let b = block.clone();
-    let rule = move |seen: &Seen| {
-        if seen.is_put() && seen.range_start() == Some(5 * PART) && b.load(Ordering::SeqCst) {
-            Action::DropMidRequest
-        } else {
-            Action::Forward
-        }
-    };
-    let proxy = FaultProxy::start(server.addr, rule).await;
-    let cli = Cli::new(&proxy.origin());
-    (server, proxy, block, cli)
-}
-
-const UPLOAD: [&str; 4] = ["--parallel", "1", "--json", "--chunked-threshold"];
-
-fn upload_args(path: &Path) -> Vec<&str> {
-    let mut args = vec!["upload", path.to_str().unwrap()];
-    args.extend_from_slice(&UPLOAD);
-    args.push("1048576");
-    args
-}
-
-/// Starts `upload PATH` and returns once parts 0-4 are stored and the
-/// progress line says 5 parts were sent.
 async fn upload_until_part_5(cli: &Cli, proxy: &FaultProxy, path: &Path) -> Watched {
-    let mut w = Watched::spawn(cli.command(&upload_args(path)));
-    let line = w
-        .wait_line("a progress line with 5 parts sent", |l| {
-            parts_of(l).is_some_and(|(sent, _)| sent >= 5)
-        })
-        .await;
-    assert_eq!(parts_of(&line), Some((5, 20)), "{line}");
-    within("5 parts stored", proxy.stored_puts(5)).await;
-    w
+    blocked::upload_until_part_5(cli, proxy, &upload_args(path)).await
 }
 
 /// The offsets of the PUTs the proxy saw since `t`, whatever their fate.

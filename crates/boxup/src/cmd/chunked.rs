@@ -11,16 +11,27 @@
 //! - discards the entry (aborting the session) when the file changed or
 //!   `--restart` is given.
 //!
+//! A file written to while it is being uploaded must not be committed:
+//! the session would hold a mix of old and new bytes under a SHA-1 the
+//! local file no longer has. So once every byte has been read and sent
+//! (the progress callback reaches the size, before the commit), the file
+//! is stat'ed again; if its size or mtime moved, the upload is stopped,
+//! the session aborted and its entry dropped. A change in the short gap
+//! between that check and the commit is caught by a last check after it,
+//! which fails the file all the same (the commit cannot be undone).
+//!
 //! The entry is removed once the commit succeeded. If the process dies
 //! between the commit and that removal, the next run resumes a committed
 //! session, which uploads nothing and returns the file.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use boxup_client::{
-    CommitAttributes, CommitOptions, Error as ClientError, SessionRef, UploadOptions, UploadSession,
+    CancellationToken, CommitAttributes, CommitOptions, Error as ClientError, SessionRef,
+    UploadOptions, UploadSession,
 };
 
 use super::common::{bytes, command_line, seconds};
@@ -96,6 +107,12 @@ async fn discard(ctx: &Ctx, key: &str, prev: &UploadEntry, why: &str) {
         "boxup: {why}: discarding session {} and starting over",
         prev.session_id
     ));
+    abort(ctx, prev).await;
+    ctx.journal.remove(key);
+}
+
+/// Aborts a session on the server, best effort.
+async fn abort(ctx: &Ctx, prev: &UploadEntry) {
     let mgr = ctx.client.chunked_uploads();
     let abort = prev
         .session_endpoints
@@ -108,7 +125,6 @@ async fn discard(ctx: &Ctx, key: &str, prev: &UploadEntry, why: &str) {
                 .await
         }
     };
-    ctx.journal.remove(key);
 }
 
 struct Attempt<'a> {
@@ -159,12 +175,24 @@ impl Attempt<'_> {
                 *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(s.clone());
             }
         };
-        let m = meter.clone();
+        let watch = Arc::new(Watch {
+            path: self.template.path.clone(),
+            stat: (size, self.template.mtime_ns),
+            stop: ctx.cancel.child_token(),
+            checked: AtomicBool::new(false),
+            changed: AtomicBool::new(false),
+        });
+        let (m, w) = (meter.clone(), watch.clone());
         let options = UploadOptions::new()
             .with_parallelism(ctx.args.parallel.into())
-            .on_progress(move |p| m.update(p.bytes_done))
+            .on_progress(move |p| {
+                m.update(p.bytes_done);
+                if p.bytes_done >= p.total_bytes {
+                    w.check_once();
+                }
+            })
             .on_session(on_session)
-            .with_cancellation(ctx.cancel.clone())
+            .with_cancellation(watch.stop.clone())
             .with_commit_options(CommitOptions {
                 attributes: Some(CommitAttributes {
                     content_modified_at: Some(self.modified.to_owned()),
@@ -200,6 +228,10 @@ impl Attempt<'_> {
             r = upload => r,
         };
         let session = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if watch.changed.load(Ordering::SeqCst) || (result.is_ok() && watch.changed_now()) {
+            meter.abandon();
+            return Err(self.changed(session.as_ref(), result.ok()).await);
+        }
         let Some(session) = session else {
             meter.abandon();
             if matches!(result, Err(ClientError::Cancelled)) {
@@ -259,12 +291,68 @@ impl Attempt<'_> {
     }
 }
 
+/// Whether the file being uploaded still has the size and mtime it had
+/// when the upload began.
+struct Watch {
+    path: PathBuf,
+    stat: (u64, u64),
+    /// Stops the upload (a child of the Ctrl-C token).
+    stop: CancellationToken,
+    checked: AtomicBool,
+    changed: AtomicBool,
+}
+
+impl Watch {
+    /// The file's stat now differs from the one the upload began with
+    /// (an unreadable file counts as changed).
+    fn changed_now(&self) -> bool {
+        super::journal::stat(&self.path).map_or(true, |now| now != self.stat)
+    }
+
+    /// Called once every byte is sent, before the commit: stops the
+    /// upload if the file changed.
+    fn check_once(&self) {
+        if !self.checked.swap(true, Ordering::SeqCst) && self.changed_now() {
+            self.changed.store(true, Ordering::SeqCst);
+            self.stop.cancel();
+        }
+    }
+}
+
+impl Attempt<'_> {
+    /// The file changed during the upload: abort the session (unless it
+    /// was committed), forget it, and say so.
+    async fn changed(
+        &self,
+        session: Option<&UploadSession>,
+        committed: Option<boxup_client::File>,
+    ) -> anyhow::Error {
+        let ctx = self.ctx;
+        if let (Some(s), None) = (session, &committed) {
+            let entry = self.template.with_session(s);
+            abort(ctx, &entry).await;
+        }
+        ctx.journal.remove(self.key);
+        let path = self.template.path.display();
+        match committed {
+            None => anyhow::anyhow!(
+                "{path} changed while uploading; run again to upload its current content"
+            ),
+            Some(f) => anyhow::anyhow!(
+                "{path} changed while uploading, just before the commit: file {} may not \
+                 match it; run again to upload its current content",
+                f.id
+            ),
+        }
+    }
+}
+
 /// How to continue an interrupted upload.
 fn say_resumable(ctx: &Ctx, name: &str, session: &str) {
     ctx.reporter.say(&format!(
         "boxup: interrupted; the upload of {name} is resumable (session {session}).\n\
          boxup: to continue, run the same command again:\n  {}\n\
          boxup: (add --restart to start over instead)",
-        command_line()
+        command_line(&["--restart"])
     ));
 }

@@ -133,7 +133,56 @@ fn client_error(e: &ClientError) -> String {
     if b.status == 401 {
         s.push_str(" - check the token (--token / BOX_TOKEN)");
     }
+    if let Some(hint) = conflict_hint(e) {
+        s.push_str(&format!(" ({hint})"));
+    }
     s
+}
+
+/// For a 409 `item_name_in_use`: which item holds the name, from
+/// `context_info.conflicts` (an object for files, an array for folders),
+/// and for a file how to upload over it.
+fn conflict_hint(e: &ClientError) -> Option<String> {
+    if e.code() != Some("item_name_in_use") {
+        return None;
+    }
+    let conflicts = e.context_info()?.get("conflicts")?;
+    let item = match conflicts {
+        serde_json::Value::Array(a) => a.first()?,
+        other => other,
+    };
+    let kind = item.get("type")?.as_str()?;
+    let id = item.get("id")?.as_str()?;
+    let named = match item.get("name").and_then(|n| n.as_str()) {
+        Some(name) => format!("an item named {name:?} exists"),
+        None => "an item with that name exists".to_owned(),
+    };
+    Some(match kind {
+        "file" => {
+            format!("{named}: file {id}; pass --new-version {id} to upload a new version of it")
+        }
+        kind => format!("{named}: {kind} {id}"),
+    })
+}
+
+/// A failed transfer as the `error` member of its `--json` object: Box's
+/// status, code, message and request id when the server refused, else
+/// just the message.
+pub fn json_error(err: &anyhow::Error) -> serde_json::Value {
+    let api = err
+        .chain()
+        .filter_map(|c| c.downcast_ref::<ClientError>())
+        .find_map(|e| e.box_error());
+    match api {
+        Some(b) => serde_json::json!({
+            "status": b.status,
+            "code": b.code,
+            "message": b.message,
+            "request_id": b.request_id,
+            "description": describe(err),
+        }),
+        None => serde_json::json!({ "message": describe(err) }),
+    }
 }
 
 /// Whether the error (anywhere in its chain) is Box's error with `status`.
@@ -145,11 +194,15 @@ pub fn has_status(err: &anyhow::Error, status: u16) -> bool {
 }
 
 /// This process's command line, ready to paste, with a `--token` value
-/// hidden.
-pub fn command_line() -> String {
+/// hidden and the flags in `omit` (value-less ones such as `--restart`,
+/// which would discard what the command is meant to continue) left out.
+pub fn command_line(omit: &[&str]) -> String {
     let mut out = Vec::new();
     let mut hide_next = false;
     for arg in std::env::args() {
+        if !hide_next && omit.contains(&arg.as_str()) {
+            continue;
+        }
         if hide_next {
             out.push("***".to_owned());
             hide_next = false;
@@ -202,6 +255,24 @@ macro_rules! outln {
 }
 pub(crate) use outln;
 
+/// `eprintln!` through [`stderr_line`].
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cmd::common::stderr_line(&format!($($arg)*))
+    };
+}
+pub(crate) use errln;
+
+/// Prints a line on stderr, ignoring errors: progress and notes are not
+/// worth dying for, and `eprintln!` panics when stderr is closed
+/// (`boxup upload f 2>&1 | head -2`), turning a committed upload into
+/// exit 101.
+pub fn stderr_line(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{text}").and_then(|()| err.flush());
+}
+
 /// Prints a line on stdout. A reader that went away (`boxup ls | head`)
 /// ends the command quietly, as SIGPIPE ends Unix tools; Rust ignores
 /// SIGPIPE (sockets rely on that), so `println!` would panic instead.
@@ -244,5 +315,30 @@ mod tests {
         assert_eq!(shell_quote("big.iso"), "big.iso");
         assert_eq!(shell_quote("my file"), "'my file'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+
+    #[test]
+    fn name_conflicts_name_the_holder() {
+        let mut b = BoxError::new(
+            409,
+            "item_name_in_use",
+            "Item with the same name already exists",
+        );
+        b.context_info = Some(serde_json::json!({
+            "conflicts": {"type": "file", "id": "123", "name": "a.bin"}
+        }));
+        let e = ClientError::Api {
+            request: "POST x".into(),
+            error: Box::new(b),
+            retry_after: None,
+        };
+        let line = describe(&anyhow::Error::new(e));
+        assert!(
+            line.ends_with(
+                "(an item named \"a.bin\" exists: file 123; pass --new-version 123 to \
+                 upload a new version of it)"
+            ),
+            "{line}"
+        );
     }
 }

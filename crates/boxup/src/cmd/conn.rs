@@ -1,7 +1,9 @@
 //! Connection settings shared by every client subcommand: the two base
 //! URLs and the token, from flags or `BOX_*` environment variables.
 //!
-//! The URLs follow the official generated SDKs' `BaseUrls` (no `/2.0`).
+//! The URLs follow the official generated SDKs' `BaseUrls` (no `/2.0`); a
+//! trailing `/2.0` (what `boxup serve` prints as its API base) is dropped
+//! rather than doubled into a 404.
 //! They default to Box's real hosts; naming another API host alone implies
 //! a boxup-style single origin (`API_URL/api` for uploads). With no token
 //! and a loopback API URL, the dev token `boxup serve` saved in its data
@@ -41,13 +43,19 @@ pub struct ConnArgs {
         value_name = "DIR"
     )]
     pub server_data_dir: PathBuf,
+    /// Give up on a request (each attempt; it is retried) after this many
+    /// seconds without an answer; also the connect timeout [default: 60 s
+    /// per request, 10 s to connect; part uploads get 10 min].
+    #[arg(long, env = "BOX_TIMEOUT", value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
 }
 
 impl ConnArgs {
     pub fn base_urls(&self) -> BaseUrls {
-        let api = self.api_url.trim_end_matches('/').to_owned();
+        let api = base(&self.api_url);
         let upload = match &self.upload_url {
-            Some(u) => u.trim_end_matches('/').to_owned(),
+            Some(u) => base(u),
             None if api == DEFAULT_BASE_URL => DEFAULT_UPLOAD_URL.to_owned(),
             None => format!("{api}/api"),
         };
@@ -85,13 +93,25 @@ impl ConnArgs {
 
     pub fn client(&self) -> Result<BoxClient, Usage> {
         let token = self.token()?;
-        BoxClient::builder()
+        let mut builder = BoxClient::builder()
             .token(token)
             .base_urls(self.base_urls())
-            .user_agent(format!("boxup-cli/{}", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Usage(e.to_string()))
+            .user_agent(format!("boxup-cli/{}", env!("CARGO_PKG_VERSION")));
+        if let Some(secs) = self.timeout {
+            let t = std::time::Duration::from_secs(secs);
+            builder = builder.request_timeout(Some(t)).connect_timeout(t);
+        }
+        builder.build().map_err(|e| Usage(e.to_string()))
     }
+}
+
+/// A base URL without trailing slashes or `/2.0`.
+fn base(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    url.strip_suffix("/2.0")
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 fn read_token(file: &Path) -> Option<String> {
@@ -128,6 +148,7 @@ mod tests {
             upload_url: upload.map(Into::into),
             token: None,
             server_data_dir: PathBuf::from("/nonexistent"),
+            timeout: None,
         }
     }
 
@@ -140,6 +161,13 @@ mod tests {
         assert_eq!(local.upload_url, "http://127.0.0.1:8080/api");
         let split = conn("http://a", Some("http://b/api/")).base_urls();
         assert_eq!(split.upload_url, "http://b/api");
+        let versioned = conn("http://h:1/2.0/", Some("http://h:1/api/2.0")).base_urls();
+        assert_eq!(versioned.base_url, "http://h:1");
+        assert_eq!(versioned.upload_url, "http://h:1/api");
+        assert_eq!(
+            conn("http://h/2.0", None).base_urls().upload_url,
+            "http://h/api"
+        );
     }
 
     #[test]

@@ -7,6 +7,13 @@
 //! `Range: bytes=N-`, provided the journal says the part belongs to the
 //! same file (id, sha1, size) as the server now has; otherwise the part is
 //! discarded and the download starts over.
+//!
+//! Only a part file the journal records is ever deleted: a `PATH.part`
+//! with no entry is someone else's file (or a download whose entry was
+//! lost), and the command refuses to touch it. The entry is written once
+//! the part file exists, so a destination that cannot be written leaves
+//! no entry behind; if the state directory is unusable, the download goes
+//! ahead with a warning that it is not resumable, as uploads do.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -43,7 +50,8 @@ pub struct DownloadArgs {
 
 pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
-    let journal = Journal::downloads(&args.state.dir()?);
+    let state_dir = args.state.dir()?;
+    let journal = Journal::downloads(&state_dir);
     let reporter = Reporter::new(&args.out);
     let cancel = cancel_on_ctrl_c(&reporter);
     let started = Instant::now();
@@ -64,25 +72,37 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
         size,
         path: dest.clone(),
     };
-    let have = std::fs::metadata(&part).map(|m| m.len()).ok();
-    if let Some(have) = have {
-        let same = journal.load::<DownloadEntry>(&key).as_ref() == Some(&wanted);
-        if !same || have > size {
-            reporter.say(&format!(
-                "boxup: {} is not a partial download of this version of file {id}; starting over",
-                part.display()
-            ));
-            std::fs::remove_file(&part)
-                .with_context(|| format!("cannot remove {}", part.display()))?;
-        } else if have > 0 {
-            reporter.note(&format!(
-                "download {name}: resuming after {} of {}",
-                bytes(have),
-                bytes(size)
-            ));
+    if let Some(have) = part_len(&part)? {
+        match journal.load::<DownloadEntry>(&key) {
+            None => bail!(
+                "{} exists and is not a partial download boxup started (the journal in \
+                 {} has no entry for it); it was left alone: remove it, or pass -o PATH \
+                 to download elsewhere",
+                part.display(),
+                state_dir.display()
+            ),
+            Some(prev) if prev == wanted && have <= size => {
+                if have > 0 {
+                    reporter.note(&format!(
+                        "download {name}: resuming after {} of {}",
+                        bytes(have),
+                        bytes(size)
+                    ));
+                }
+            }
+            Some(_) => {
+                // Ours, but of another version (or longer than the file).
+                reporter.say(&format!(
+                    "boxup: {} is not a partial download of this version of file {id}; \
+                     starting over",
+                    part.display()
+                ));
+                std::fs::remove_file(&part)
+                    .with_context(|| format!("cannot remove {}", part.display()))?;
+                journal.remove(&key);
+            }
         }
     }
-    journal.save(&key, &wanted)?;
 
     let existing = match tokio::fs::File::open(&part).await {
         Ok(f) => Some(f),
@@ -95,6 +115,13 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
         .open(&part)
         .await
         .with_context(|| format!("cannot write {}", part.display()))?;
+    // Only now that the part file exists: an entry for a destination that
+    // cannot be written would otherwise stay in the journal for ever.
+    if let Err(e) = journal.save(&key, &wanted) {
+        reporter.say(&format!(
+            "boxup: warning: {e:#}; the download is not resumable"
+        ));
+    }
     let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, writer);
     let meter = reporter.start("download", &name, size);
     meter.set_resumed(std::fs::metadata(&part).map_or(0, |m| m.len()));
@@ -125,7 +152,7 @@ pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
                  boxup: to continue, run the same command again:\n  {}",
                 bytes(kept),
                 part.display(),
-                command_line()
+                command_line(&[])
             ));
             return Err(Interrupted.into());
         }
@@ -193,9 +220,42 @@ fn report(
     }
 }
 
-/// `-o PATH`, `-o DIR` (then `DIR/NAME`), or `./NAME`. The name comes
-/// from the server, so only a plain file name is accepted from it.
+/// The length of the part file, if there is one.
+fn part_len(part: &Path) -> anyhow::Result<Option<u64>> {
+    match std::fs::metadata(part) {
+        Ok(m) if m.is_file() => Ok(Some(m.len())),
+        Ok(_) => bail!("{} exists and is not a file; remove it", part.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot use {}", part.display())),
+    }
+}
+
+/// `-o PATH`, `-o DIR` (then `DIR/NAME`, as cp does), or `./NAME`. The
+/// name comes from the server, so only a plain file name is accepted from
+/// it. A destination that cannot be written (a directory, or in a
+/// directory that does not exist) is refused before anything is
+/// downloaded.
 fn destination(output: Option<&Path>, name: &str) -> anyhow::Result<PathBuf> {
+    let dest = choose(output, name)?;
+    if dest.is_dir() {
+        bail!(
+            "{} is a directory; pass -o PATH to download elsewhere",
+            dest.display()
+        );
+    }
+    if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        bail!(
+            "cannot write {}: {} is not a directory",
+            dest.display(),
+            parent.display()
+        );
+    }
+    Ok(dest)
+}
+
+fn choose(output: Option<&Path>, name: &str) -> anyhow::Result<PathBuf> {
     let safe = || -> anyhow::Result<PathBuf> {
         let plain = Path::new(name)
             .file_name()
@@ -208,6 +268,9 @@ fn destination(output: Option<&Path>, name: &str) -> anyhow::Result<PathBuf> {
     };
     match output {
         Some(dir) if dir.is_dir() => Ok(dir.join(safe()?)),
+        Some(path) if path.as_os_str().as_encoded_bytes().ends_with(b"/") => {
+            bail!("{}: no such directory", path.display())
+        }
         Some(path) => Ok(path.to_path_buf()),
         None => safe(),
     }
@@ -242,5 +305,9 @@ mod tests {
         let file = dir.path().join("x.bin");
         assert_eq!(destination(Some(&file), "a.iso").unwrap(), file);
         assert_eq!(part_path(&file), dir.path().join("x.bin.part"));
+        assert!(destination(Some(&dir.path().join("new/")), "a").is_err());
+        assert!(destination(Some(&dir.path().join("new/a")), "a").is_err());
+        std::fs::create_dir(dir.path().join("a.iso")).unwrap();
+        assert!(destination(Some(dir.path()), "a.iso").is_err());
     }
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use super::common::{OutputArgs, bytes, outln, print_json};
+use super::common::{OutputArgs, bytes, errln, outln, print_json};
 use super::conn::ConnArgs;
 
 #[derive(Args, Debug)]
@@ -108,7 +108,7 @@ pub async fn rm(args: RmArgs) -> anyhow::Result<()> {
             Err(e) => {
                 let e = anyhow::Error::from(e).context(format!("rm {id}"));
                 if total > 1 {
-                    eprintln!("boxup: {}", super::common::describe(&e));
+                    errln!("boxup: {}", super::common::describe(&e));
                 }
                 failed = Some(e);
             }

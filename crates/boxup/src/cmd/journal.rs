@@ -130,7 +130,7 @@ impl Journal {
         match serde_json::from_slice(&text) {
             Ok(entry) => Some(entry),
             Err(e) => {
-                eprintln!("boxup: ignoring unreadable journal {}: {e}", path.display());
+                super::common::errln!("boxup: ignoring unreadable journal {}: {e}", path.display());
                 None
             }
         }

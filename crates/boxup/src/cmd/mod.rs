@@ -6,6 +6,7 @@ pub mod conn;
 pub mod download;
 pub mod items;
 pub mod journal;
+pub mod notices;
 pub mod progress;
 pub mod serve;
 pub mod session;

@@ -19,12 +19,12 @@
 //! below it. Notes printed while a bar runs go above it.
 
 use std::io::IsTerminal;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::common::{OutputArgs, bytes, outln};
+use super::common::{OutputArgs, bytes, errln, outln};
 
 /// How many plain lines a transfer may print, at most (one per step).
 const LINE_STEPS: u64 = 20;
@@ -37,6 +37,22 @@ enum Mode {
     Bars,
     Lines,
     Quiet,
+}
+
+/// The bar slot of the command's reporter, for [`say_anywhere`].
+static CURRENT: OnceLock<Arc<Mutex<Option<ProgressBar>>>> = OnceLock::new();
+
+/// A message on stderr from code that has no [`Reporter`] at hand (the
+/// client library's retry notices): above the running bar, if any.
+pub fn say_anywhere(text: &str) {
+    let bar = CURRENT.get().and_then(|c| {
+        let current = c.lock().unwrap_or_else(|p| p.into_inner());
+        current.clone().filter(|b| !b.is_finished())
+    });
+    match bar {
+        Some(bar) => bar.println(text),
+        None => errln!("{text}"),
+    }
 }
 
 /// Where progress and notes go, for one command.
@@ -57,10 +73,9 @@ impl Reporter {
         } else {
             Mode::Lines
         };
-        Reporter {
-            mode,
-            current: Arc::default(),
-        }
+        let current: Arc<Mutex<Option<ProgressBar>>> = Arc::default();
+        let _ = CURRENT.set(current.clone());
+        Reporter { mode, current }
     }
 
     /// A meter for one transfer of `total` bytes, labelled `VERB NAME`.
@@ -109,7 +124,7 @@ impl Reporter {
     pub fn say(&self, text: &str) {
         match self.running() {
             Some(bar) => bar.println(text),
-            None => eprintln!("{text}"),
+            None => errln!("{text}"),
         }
     }
 
@@ -212,7 +227,7 @@ impl Meter {
         if s.part_size > 0 {
             line.push_str(&format!(", {}", self.parts_text(s.part_size, done)));
         }
-        eprintln!("{line}");
+        errln!("{line}");
     }
 
     fn parts_text(&self, part_size: u64, done: u64) -> String {
@@ -233,7 +248,7 @@ impl Meter {
             bar.finish();
         }
         if self.lines {
-            eprintln!("{}: {summary}", self.label);
+            errln!("{}: {summary}", self.label);
         }
     }
 

@@ -13,7 +13,7 @@ use boxup_client::{BoxClient, SessionRef, UploadOptions, UploadPart, UploadSessi
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::common::{OutputArgs, StateArgs, bytes, outln, print_json, seconds};
+use super::common::{OutputArgs, StateArgs, bytes, errln, outln, print_json, seconds};
 use super::conn::ConnArgs;
 use super::journal::{Journal, UploadEntry};
 
@@ -177,7 +177,7 @@ async fn parts(one: One) -> anyhow::Result<()> {
     }
     if !one.out.json {
         let total = s.total_parts.map_or("?".into(), |t| t.to_string());
-        eprintln!("{} of {total} parts uploaded", parts.len());
+        errln!("{} of {total} parts uploaded", parts.len());
     }
     Ok(())
 }
@@ -253,7 +253,7 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
     let journal = Journal::uploads(&args.state.dir()?);
     let entries = journal.all::<UploadEntry>();
     if entries.is_empty() && !args.out.json {
-        eprintln!("no interrupted uploads in {}", args.state.dir()?.display());
+        errln!("no interrupted uploads in {}", args.state.dir()?.display());
     }
     for (_, e) in entries {
         if args.out.json {

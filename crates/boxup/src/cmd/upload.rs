@@ -7,7 +7,8 @@
 //! would fail the same way), and the command fails at the end. A file
 //! whose name is taken by a file with the same SHA-1 counts as uploaded
 //! ("skipped"), so re-running an interrupted multi-file command does not
-//! fail on the files that had already made it.
+//! fail on the files that had already made it. With `--json`, every PATH
+//! gets one object on stdout: the result, or `{"path", "error"}`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,8 +20,8 @@ use serde_json::json;
 
 use super::chunked;
 use super::common::{
-    Interrupted, OutputArgs, StateArgs, Usage, bytes, cancel_on_ctrl_c, describe, has_status,
-    print_json, seconds,
+    Interrupted, OutputArgs, StateArgs, Usage, bytes, cancel_on_ctrl_c, describe, errln,
+    has_status, json_error, print_json, seconds,
 };
 use super::conn::ConnArgs;
 use super::journal::{self, Journal, Target};
@@ -117,9 +118,15 @@ pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
             .with_context(|| format!("upload {}", path.display()));
         match result {
             Ok(done) => report(&ctx, path, &done, started),
-            Err(e) if e.is::<Interrupted>() || total == 1 => return Err(e),
+            Err(e) if e.is::<Interrupted>() => return Err(e),
             Err(e) => {
-                eprintln!("boxup: {}", describe(&e));
+                if ctx.args.output.json {
+                    print_json(&json!({ "path": path, "error": json_error(&e) }));
+                }
+                if total == 1 {
+                    return Err(e);
+                }
+                errln!("boxup: {}", describe(&e));
                 failed += 1;
                 if has_status(&e, 401) {
                     break;
@@ -140,10 +147,14 @@ async fn upload_path(ctx: &Ctx, path: &Path) -> anyhow::Result<Uploaded> {
         bail!("{} is not a regular file", path.display());
     }
     let (size, mtime_ns) = journal::stat(&canonical)?;
+    // The name the user typed, as cp and rsync do: a symlink is uploaded
+    // under its own name, not its target's. `.` or `dir/..` have none, so
+    // the canonical path names those.
     let name = match &ctx.args.name {
         Some(n) => n.clone(),
-        None => canonical
+        None => path
             .file_name()
+            .or_else(|| canonical.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| anyhow!("{} has no file name", path.display()))?,
     };

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod blocked;
 pub mod stall;
 
 use std::path::{Path, PathBuf};
@@ -79,7 +80,7 @@ impl Server {
 }
 
 /// The CLI's environment without the caller's settings.
-fn clean(mut cmd: Command) -> Command {
+pub fn clean(mut cmd: Command) -> Command {
     for (key, _) in std::env::vars() {
         if key.starts_with("BOX_") || key.starts_with("BOXUP_") {
             cmd.env_remove(key);
@@ -93,6 +94,8 @@ fn clean(mut cmd: Command) -> Command {
 /// directory and a temp working directory for files.
 pub struct Cli {
     pub api_url: String,
+    /// `--upload-url` [default: `API_URL/api`].
+    pub upload_url: Option<String>,
     pub token: String,
     pub state_dir: PathBuf,
     pub work: PathBuf,
@@ -141,6 +144,7 @@ impl Cli {
         std::fs::create_dir_all(&work).expect("work dir");
         Cli {
             api_url: origin.to_owned(),
+            upload_url: None,
             token: TOKEN.to_owned(),
             state_dir,
             work,
@@ -163,8 +167,12 @@ impl Cli {
         cmd.current_dir(&self.work).args(args);
         let local_only = args.starts_with(&["session", "list"]);
         if !local_only {
+            let upload = self
+                .upload_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/api", self.api_url));
             cmd.args(["--api-url", &self.api_url])
-                .args(["--upload-url", &format!("{}/api", self.api_url)])
+                .args(["--upload-url", &upload])
                 .args(["--token", &self.token]);
         }
         let with_state = matches!(args.first(), Some(&"upload" | &"download" | &"session"));
@@ -226,6 +234,26 @@ impl Watched {
             if pred(&line) {
                 return line;
             }
+        }
+    }
+
+    /// Reads the rest of stderr and waits for the exit.
+    pub async fn finish(mut self) -> Run {
+        let mut stderr = self.seen.join("\n");
+        while let Some(line) = within("stderr", self.stderr.next_line())
+            .await
+            .expect("stderr")
+        {
+            stderr.push('\n');
+            stderr.push_str(&line);
+        }
+        let out = within("exit", self.child.wait_with_output())
+            .await
+            .expect("wait");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
         }
     }
 
