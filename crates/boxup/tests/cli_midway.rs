@@ -85,10 +85,13 @@ async fn the_resume_hint_after_restart_leaves_restart_out() {
     assert!(command.contains(&expected), "{command}");
     assert!(!command.contains("--restart"), "{command}");
 
-    // The printed command resumes instead of starting over.
+    // The printed command resumes instead of starting over (which would
+    // resume 0). 6 when the interrupted run's last attempt at part 5, still
+    // in a socket buffer as it exited, reached the server after the unblock.
     block.store(false, Ordering::SeqCst);
     let done = cli.run(&upload_args(&path)).await.ok().json();
-    assert_eq!(done["parts_resumed"], 5);
+    let resumed = done["parts_resumed"].as_u64().unwrap();
+    assert!(resumed == 5 || resumed == 6, "{done}");
 }
 
 #[tokio::test]

@@ -6,9 +6,15 @@
 //! through a proxy (boxup-e2e's `FaultProxy`) that, during the first run,
 //! drops every attempt at part 5 mid-request. The test kills the CLI once
 //! its progress line shows 5 parts sent and the proxy has seen the server
-//! store 5 parts; at that point the server holds exactly parts 0-4 and no
-//! other part can arrive. The proxy's log then shows which parts the
-//! second run sent.
+//! store 5 parts; at that point the server holds exactly parts 0-4. The
+//! proxy's log then shows which parts the second run sent.
+//!
+//! One race is outside the tests' control: the killed run's last attempt
+//! at part 5 can still sit in a socket buffer when it dies, and reach the
+//! proxy only after part 5 is let through. Then part 5 is on the server
+//! before the re-run lists the parts (it resumes 6), or arrives beside the
+//! re-run's own part 5 (identical bytes: both answered 200).
+//! `assert_only_missing_parts_sent` allows exactly that and nothing more.
 
 mod cli_support;
 
@@ -24,6 +30,32 @@ const PART: u64 = MIB as u64;
 
 async fn upload_until_part_5(cli: &Cli, proxy: &FaultProxy, path: &Path) -> Watched {
     blocked::upload_until_part_5(cli, proxy, &upload_args(path)).await
+}
+
+/// The re-run resumed the interrupted session: parts 0-4 were not sent
+/// again, parts 6-19 were sent exactly once unless already stored, and
+/// part 5 at most twice (see the module doc). Returns the parts resumed.
+fn assert_only_missing_parts_sent(done: &serde_json::Value, proxy: &FaultProxy, t: Instant) -> u64 {
+    let resumed = done["parts_resumed"].as_u64().expect("parts_resumed");
+    assert!(resumed == 5 || resumed == 6, "resumed {resumed}: {done}");
+    assert_eq!(
+        done["parts_uploaded"].as_u64(),
+        Some(20 - resumed),
+        "{done}"
+    );
+    let sent = puts_since(proxy, t);
+    let part_5 = sent.iter().filter(|&&o| o == 5 * PART).count();
+    let later: Vec<u64> = sent.iter().copied().filter(|&o| o > 5 * PART).collect();
+    assert!(
+        sent.iter().all(|&o| o >= 5 * PART),
+        "stored parts re-sent: {sent:?}"
+    );
+    assert_eq!(later, offsets(6, 20), "only the missing parts were sent");
+    assert!(
+        part_5 <= 2 && (resumed == 6 || part_5 >= 1),
+        "part 5 sent {part_5} times"
+    );
+    resumed
 }
 
 /// The offsets of the PUTs the proxy saw since `t`, whatever their fate.
@@ -108,24 +140,13 @@ async fn a_killed_upload_resumes_sending_only_the_missing_parts() {
     let run = cli.run(&upload_args(&path)).await.ok();
     let done = run.json();
     assert_eq!(done["session_id"], session.as_str());
-    assert_eq!(
-        (
-            done["parts_resumed"].as_u64(),
-            done["parts_uploaded"].as_u64()
-        ),
-        (Some(5), Some(15))
-    );
+    let resumed = assert_only_missing_parts_sent(&done, &proxy, rerun);
     assert_eq!(done["sha1"], sha1_hex(&data));
     assert!(
         run.stderr
-            .contains(&format!("resuming session {session}: 5/20 parts")),
+            .contains(&format!("resuming session {session}: {resumed}/20 parts")),
         "{}",
         run.stderr
-    );
-    assert_eq!(
-        puts_since(&proxy, rerun),
-        offsets(5, 20),
-        "only the missing parts were sent"
     );
 
     assert_eq!(
@@ -161,14 +182,7 @@ async fn ctrl_c_leaves_the_upload_resumable_and_says_how() {
     block.store(false, Ordering::SeqCst);
     let rerun = Instant::now();
     let done = cli.run(&upload_args(&path)).await.ok().json();
-    assert_eq!(
-        (
-            done["parts_resumed"].as_u64(),
-            done["parts_uploaded"].as_u64()
-        ),
-        (Some(5), Some(15))
-    );
-    assert_eq!(puts_since(&proxy, rerun), offsets(5, 20));
+    assert_only_missing_parts_sent(&done, &proxy, rerun);
     assert_downloads_as(&cli, done["id"].as_str().unwrap(), &data).await;
 }
 
