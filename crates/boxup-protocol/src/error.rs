@@ -65,6 +65,8 @@ pub struct ErrorCode;
 
 impl ErrorCode {
     pub const UNAUTHORIZED: &'static str = "unauthorized";
+    /// 507: the server's storage is full (not the user's quota).
+    pub const INSUFFICIENT_STORAGE: &'static str = "insufficient_storage";
     pub const NOT_FOUND: &'static str = "not_found";
     pub const METHOD_NOT_ALLOWED: &'static str = "method_not_allowed";
     pub const BAD_REQUEST: &'static str = "bad_request";

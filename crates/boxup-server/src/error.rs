@@ -173,6 +173,14 @@ impl From<StoreError> for ApiError {
                 ErrorCode::BAD_REQUEST,
                 format!("The request body could not be read: {e}"),
             ),
+            StoreError::StorageFull(detail) => {
+                tracing::error!(%detail, "storage is full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    ErrorCode::INSUFFICIENT_STORAGE,
+                    "The server is out of storage space; try again later",
+                )
+            }
             StoreError::Backend(detail) => ApiError::internal(detail),
         }
     }

@@ -43,6 +43,10 @@ pub enum StoreError {
     /// The body stream given to `PartStore::put` failed; nothing was stored.
     #[error("body stream failed: {0}")]
     Body(std::io::Error),
+    /// The backend is out of space (disk full, quota): the server's
+    /// problem, but one worth telling apart from a crash.
+    #[error("storage is full: {0}")]
+    StorageFull(String),
     #[error("storage backend failed: {0}")]
     Backend(String),
 }

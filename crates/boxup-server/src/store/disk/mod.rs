@@ -169,6 +169,17 @@ fn backend(what: impl std::fmt::Display, e: impl std::fmt::Display) -> StoreErro
     StoreError::Backend(format!("{what}: {e}"))
 }
 
+/// A failed write of `key`: a full disk or quota is told apart (507),
+/// anything else is a backend failure (500).
+fn write_failed(key: &str, e: io::Error) -> StoreError {
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
+            StoreError::StorageFull(format!("writing {key}: {e}"))
+        }
+        _ => backend(format!("writing {key}"), e),
+    }
+}
+
 /// The error a missing object gives on open or unlink.
 fn is_missing(e: &io::Error) -> bool {
     matches!(
@@ -210,7 +221,7 @@ async fn write_next(
 impl PartStore for LocalDiskPartStore {
     async fn put(&self, key: &str, mut body: ByteStream) -> StoreResult<u64> {
         let dest = self.object_path(key)?;
-        let failed = |e: io::Error| backend(format!("writing {key}"), e);
+        let failed = |e: io::Error| write_failed(key, e);
         let token = self.inner.writers.start();
         let tmp_dir = self.inner.tmp.clone();
         let created = tokio::task::spawn_blocking(move || TempFile::create(&tmp_dir, token));
@@ -331,5 +342,30 @@ impl PartStore for LocalDiskPartStore {
             .await
             .map_err(|e| backend("listing objects", e))?
             .map_err(|e| backend("listing objects", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn a_full_disk_is_a_507_and_other_write_failures_a_500() {
+        for kind in [io::ErrorKind::StorageFull, io::ErrorKind::QuotaExceeded] {
+            let e = write_failed("s/X/000001-AB", io::Error::from(kind));
+            assert!(matches!(e, StoreError::StorageFull(_)), "{e:?}");
+            let api = ApiError::from(e);
+            assert_eq!(api.status.as_u16(), 507);
+            assert_eq!(api.code, "insufficient_storage");
+            assert!(
+                !api.message.contains("s/X"),
+                "no internals: {}",
+                api.message
+            );
+        }
+        let e = write_failed("k", io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(matches!(e, StoreError::Backend(_)), "{e:?}");
+        assert_eq!(ApiError::from(e).status.as_u16(), 500);
     }
 }
