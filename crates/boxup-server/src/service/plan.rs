@@ -11,7 +11,7 @@
 use boxup_protocol::{ErrorCode, UploadPartPlan, UploadSessionPlanResponse};
 use serde_json::Value;
 
-use super::input::{field, json_object};
+use super::input::json_object;
 use super::{Caller, UploadService};
 use crate::error::{ApiError, ApiResult};
 use crate::store::SessionState;
@@ -28,9 +28,9 @@ impl UploadService {
         body: &[u8],
     ) -> ApiResult<UploadSessionPlanResponse> {
         let session = self.load_session(caller, id).await?;
-        let obj = json_object(body)?;
-        let parts: Vec<UploadPartPlan> = match field(&obj, "parts") {
-            Some(v @ Value::Array(_)) => serde_json::from_value(v.clone()).map_err(|e| {
+        let mut obj = json_object(body)?;
+        let parts: Vec<UploadPartPlan> = match obj.remove("parts") {
+            Some(v @ Value::Array(_)) => serde_json::from_value(v).map_err(|e| {
                 ApiError::bad_request(ErrorCode::BAD_REQUEST, format!("'parts' is malformed: {e}"))
             })?,
             _ => {

@@ -27,6 +27,18 @@ pub use parts::{ByteStream, PartStore};
 /// The root folder's id; every user has one, and it is never stored.
 pub const ROOT_FOLDER_ID: i64 = 0;
 
+/// Smallest id a metadata store hands out (12 decimal digits). Ids are
+/// random in `[ID_MIN, ID_MAX]`, so they do not leak how many items exist.
+pub const ID_MIN: i64 = 100_000_000_000;
+/// Largest id a metadata store hands out.
+pub const ID_MAX: i64 = 999_999_999_999;
+
+/// The key names are compared by: unique per parent, case-insensitively.
+/// Every backend stores and compares this, so they agree on conflicts.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Errors at the storage boundary, converted once into the API's errors.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -185,11 +197,47 @@ pub enum SessionTarget {
     NewVersion { file_id: i64, name: Option<String> },
 }
 
+impl SessionTarget {
+    /// The three columns a session row stores its target in:
+    /// (`target_folder_id`, `target_file_id`, `target_name`).
+    pub fn columns(&self) -> (Option<i64>, Option<i64>, Option<&str>) {
+        match self {
+            SessionTarget::NewFile { folder_id, name } => (Some(*folder_id), None, Some(name)),
+            SessionTarget::NewVersion { file_id, name } => (None, Some(*file_id), name.as_deref()),
+        }
+    }
+
+    /// The target those columns describe; `None` if they are inconsistent.
+    pub fn from_columns(
+        folder_id: Option<i64>,
+        file_id: Option<i64>,
+        name: Option<String>,
+    ) -> Option<Self> {
+        match (folder_id, file_id, name) {
+            (Some(folder_id), None, Some(name)) => Some(SessionTarget::NewFile { folder_id, name }),
+            (None, Some(file_id), name) => Some(SessionTarget::NewVersion { file_id, name }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionState {
     Open,
     Committed,
     Expired,
+}
+
+impl SessionState {
+    /// The state as a `sessions.state` column spells it (`'open'`, …).
+    pub fn from_column(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(SessionState::Open),
+            "committed" => Some(SessionState::Committed),
+            "expired" => Some(SessionState::Expired),
+            _ => None,
+        }
+    }
 }
 
 /// The persisted position of a session's whole-file SHA-1: the bytes

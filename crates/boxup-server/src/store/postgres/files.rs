@@ -14,7 +14,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::items::{check_name_free, check_parent, lock_names};
-use super::{DbResult, col_u64, name_key, new_id, to_db};
+use super::{DbResult, col_u64, name_key, new_id, object_from_row, to_db};
 use crate::store::{
     FileAttributes, FileRecord, NewContent, NewFile, NewVersion, ObjectRef, StoreError,
     VersionRecord,
@@ -106,15 +106,7 @@ pub(super) async fn version_objects(
     .bind(version_id)
     .fetch_all(&mut *c)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(ObjectRef {
-                key: row.try_get(0)?,
-                offset: col_u64(row, 1)?,
-                size: col_u64(row, 2)?,
-            })
-        })
-        .collect()
+    rows.iter().map(object_from_row).collect()
 }
 
 /// Inserts version `id` of `file_id` and its objects (in the given order).

@@ -101,11 +101,11 @@ mod values;
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-pub use super::sqlite::{ID_MAX, ID_MIN};
 use super::*;
+pub use super::{ID_MAX, ID_MIN};
 pub use schema::SCHEMA_VERSION;
 use values::{
-    DbError, DbResult, col_u32, col_u64, name_key, new_id, page_bound, quote_ident, to_db,
+    DbError, DbResult, col_u32, col_u64, new_id, object_from_row, page_bound, quote_ident, to_db,
 };
 
 /// Settings of [`PostgresMetadataStore::connect`].

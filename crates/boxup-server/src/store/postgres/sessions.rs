@@ -12,19 +12,15 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::files::{VersionChange, insert_file, insert_new_version};
-use super::{DbResult, col_u32, col_u64, page_bound, to_db};
+use super::{DbResult, col_u32, col_u64, object_from_row, page_bound, to_db};
 use crate::store::{
     CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord,
     SessionRecord, SessionState, SessionTarget, StoreError,
 };
 
 fn state_from_db(s: &str) -> DbResult<SessionState> {
-    match s {
-        "open" => Ok(SessionState::Open),
-        "committed" => Ok(SessionState::Committed),
-        "expired" => Ok(SessionState::Expired),
-        other => Err(StoreError::backend(format!("unknown session state {other:?}")).into()),
-    }
+    SessionState::from_column(s)
+        .ok_or_else(|| StoreError::backend(format!("unknown session state {s:?}")).into())
 }
 
 macro_rules! session_select {
@@ -36,16 +32,8 @@ macro_rules! session_select {
 }
 
 fn session_from_row(row: &PgRow) -> DbResult<SessionRecord> {
-    let folder_id: Option<i64> = row.try_get(2)?;
-    let file_id: Option<i64> = row.try_get(3)?;
-    let name: Option<String> = row.try_get(4)?;
-    let target = match (folder_id, file_id, name) {
-        (Some(folder_id), None, Some(name)) => SessionTarget::NewFile { folder_id, name },
-        (None, Some(file_id), name) => SessionTarget::NewVersion { file_id, name },
-        _ => {
-            return Err(StoreError::backend("session row has an inconsistent target").into());
-        }
-    };
+    let target = SessionTarget::from_columns(row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)
+        .ok_or_else(|| StoreError::backend("session row has an inconsistent target"))?;
     let state: String = row.try_get(9)?;
     let committed = match (
         row.try_get::<Option<i64>, _>(14)?,
@@ -92,10 +80,7 @@ fn part_from_row(row: &PgRow) -> DbResult<PartRecord> {
 }
 
 pub(super) async fn create_session(c: &mut PgConnection, s: &SessionRecord) -> DbResult<()> {
-    let (folder_id, file_id, name) = match &s.target {
-        SessionTarget::NewFile { folder_id, name } => (Some(*folder_id), None, Some(name)),
-        SessionTarget::NewVersion { file_id, name } => (None, Some(*file_id), name.as_ref()),
-    };
+    let (folder_id, file_id, name) = s.target.columns();
     sqlx::query(
         "INSERT INTO sessions (id, owner_id, target_folder_id, target_file_id, target_name, \
          file_size, part_size, total_parts, num_parts, state, created_at, expires_at) \
@@ -263,15 +248,7 @@ async fn part_objects(c: &mut PgConnection, session_id: &str) -> DbResult<Vec<Ob
     .bind(session_id)
     .fetch_all(&mut *c)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(ObjectRef {
-                key: row.try_get(0)?,
-                offset: col_u64(row, 1)?,
-                size: col_u64(row, 2)?,
-            })
-        })
-        .collect()
+    rows.iter().map(object_from_row).collect()
 }
 
 /// Lock order: the session row here, then the file row and the name lock

@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::{ID_MAX, ID_MIN};
-use crate::store::StoreError;
+use crate::store::{ObjectRef, StoreError};
 
 /// An error inside a transaction: a semantic store error (returned as is)
 /// or an SQL failure (reported as `StoreError::Backend`, after the retry
@@ -79,12 +79,16 @@ pub(super) fn new_id() -> i64 {
     rand::random_range(ID_MIN..=ID_MAX)
 }
 
-/// The case-insensitive comparison key of a name (as SQLite's).
-pub(super) fn name_key(name: &str) -> String {
-    name.to_lowercase()
-}
-
 /// `name` as a quoted SQL identifier (for DDL, which takes no parameters).
 pub(super) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// An `ObjectRef` from a row selecting `object_key, byte_offset, size`.
+pub(super) fn object_from_row(row: &PgRow) -> DbResult<ObjectRef> {
+    Ok(ObjectRef {
+        key: row.try_get(0)?,
+        offset: col_u64(row, 1)?,
+        size: col_u64(row, 2)?,
+    })
 }

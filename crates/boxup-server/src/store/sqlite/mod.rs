@@ -44,10 +44,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 
 use super::*;
 
-/// Smallest id handed out (12 decimal digits).
-pub const ID_MIN: i64 = 100_000_000_000;
-/// Largest id handed out.
-pub const ID_MAX: i64 = 999_999_999_999;
+pub use super::{ID_MAX, ID_MIN};
 
 /// How long a statement waits for another process holding the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -126,11 +123,6 @@ fn new_id(tx: &Transaction<'_>, table: &str) -> DbResult<i64> {
             return Ok(id);
         }
     }
-}
-
-/// The case-insensitive comparison key of a name.
-fn name_key(name: &str) -> String {
-    name.to_lowercase()
 }
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {

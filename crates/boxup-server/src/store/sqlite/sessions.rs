@@ -10,16 +10,13 @@ use crate::store::{
 };
 
 fn state_from_db(idx: usize, s: &str) -> rusqlite::Result<SessionState> {
-    match s {
-        "open" => Ok(SessionState::Open),
-        "committed" => Ok(SessionState::Committed),
-        "expired" => Ok(SessionState::Expired),
-        other => Err(rusqlite::Error::FromSqlConversionFailure(
+    SessionState::from_column(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
             idx,
             rusqlite::types::Type::Text,
-            format!("unknown session state {other:?}").into(),
-        )),
-    }
+            format!("unknown session state {s:?}").into(),
+        )
+    })
 }
 
 const SESSION_SELECT: &str = "SELECT id, owner_id, target_folder_id, target_file_id, \
@@ -27,20 +24,14 @@ const SESSION_SELECT: &str = "SELECT id, owner_id, target_folder_id, target_file
      frontier_offset, frontier_state, committed_file_id, committed_version_id FROM sessions";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
-    let folder_id: Option<i64> = row.get(2)?;
-    let file_id: Option<i64> = row.get(3)?;
-    let name: Option<String> = row.get(4)?;
-    let target = match (folder_id, file_id, name) {
-        (Some(folder_id), None, Some(name)) => SessionTarget::NewFile { folder_id, name },
-        (None, Some(file_id), name) => SessionTarget::NewVersion { file_id, name },
-        _ => {
-            return Err(rusqlite::Error::FromSqlConversionFailure(
+    let target =
+        SessionTarget::from_columns(row.get(2)?, row.get(3)?, row.get(4)?).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
                 2,
                 rusqlite::types::Type::Null,
                 "session row has an inconsistent target".into(),
-            ));
-        }
-    };
+            )
+        })?;
     let state: String = row.get(9)?;
     let committed = match (
         row.get::<_, Option<i64>>(14)?,
@@ -84,10 +75,7 @@ fn part_from_row(row: &Row<'_>) -> rusqlite::Result<PartRecord> {
 }
 
 pub(super) fn create_session(tx: &Transaction<'_>, s: &SessionRecord) -> DbResult<()> {
-    let (folder_id, file_id, name) = match &s.target {
-        SessionTarget::NewFile { folder_id, name } => (Some(*folder_id), None, Some(name)),
-        SessionTarget::NewVersion { file_id, name } => (None, Some(*file_id), name.as_ref()),
-    };
+    let (folder_id, file_id, name) = s.target.columns();
     tx.prepare_cached(
         "INSERT INTO sessions (id, owner_id, target_folder_id, target_file_id, target_name, \
          file_size, part_size, total_parts, num_parts, state, created_at, expires_at) \
