@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use boxup_protocol::{BoxError, ErrorCode};
 use serde_json::{Value, json};
 
-use crate::store::{ItemKind, ItemRef, StoreError};
+use crate::store::{ItemId, ItemRef, StoreError};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -127,14 +127,18 @@ impl ApiError {
 }
 
 fn conflict_json(item: &ItemRef) -> Value {
-    match item.kind {
-        ItemKind::Folder => json!({
+    match item.id {
+        ItemId::Folder(_) => json!({
             "type": "folder", "id": item.id.to_string(),
             "sequence_id": item.etag.to_string(), "etag": item.etag.to_string(),
             "name": item.name,
         }),
-        ItemKind::File => {
-            let (vid, sha1, _) = item.version.clone().unwrap_or_default();
+        ItemId::File(_) => {
+            let (vid, sha1) = item
+                .version
+                .as_ref()
+                .map(|v| (v.id.to_string(), v.sha1.as_str()))
+                .unwrap_or_default();
             json!({
                 "type": "file", "id": item.id.to_string(),
                 "file_version": {"type": "file_version", "id": vid.to_string(), "sha1": sha1},

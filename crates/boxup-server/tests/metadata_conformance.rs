@@ -2,10 +2,12 @@
 //! is specific to SQLite: persistence across a restart, the id range, the
 //! schema version.
 
-use boxup_server::store::sqlite::{ID_MAX, ID_MIN, SqliteMetadataStore};
+use boxup_server::service::policy::{self, FileAttributes};
+use boxup_server::store::sqlite::SqliteMetadataStore;
 use boxup_server::store::{
-    FileAttributes, Frontier, MetadataStore, NewContent, NewFile, NewFolder, ObjectRef, PartInsert,
-    PartRecord, ROOT_FOLDER_ID, SessionRecord, SessionState, SessionTarget,
+    FileChange, FileWrite, FolderId, Frontier, ID_MAX, ID_MIN, MetadataStore, NewContent,
+    NewFolder, ObjectRef, PartInsert, PartRecord, SessionId, SessionRecord, SessionState,
+    SessionTarget,
 };
 use tempfile::TempDir;
 
@@ -30,7 +32,7 @@ async fn data_survives_close_and_reopen() {
     let folder = store
         .create_folder(NewFolder {
             owner_id: user.id,
-            parent_id: ROOT_FOLDER_ID,
+            parent_id: FolderId::ROOT,
             name: "Kept".into(),
             now: NOW,
         })
@@ -42,22 +44,22 @@ async fn data_survives_close_and_reopen() {
         size: 3,
     }];
     let file = store
-        .create_file(NewFile {
+        .write_file(FileChange {
             owner_id: user.id,
-            parent_id: folder.id,
-            name: "f.txt".into(),
-            attributes: FileAttributes::default(),
+            write: FileWrite::Create {
+                parent_id: folder.id,
+                values: policy::new_file("f.txt", &FileAttributes::default(), NOW),
+            },
             content: NewContent {
                 size: 3,
                 sha1: "a".repeat(40),
                 objects: objects.clone(),
             },
-            now: NOW,
         })
         .await
         .unwrap();
     let session = SessionRecord {
-        id: "0123456789ABCDEF0123456789ABCDEF".into(),
+        id: SessionId("0123456789ABCDEF0123456789ABCDEF".into()),
         owner_id: user.id,
         target: SessionTarget::NewFile {
             folder_id: folder.id,
@@ -135,14 +137,14 @@ async fn ids_are_random_twelve_digit_numbers() {
         let folder = store
             .create_folder(NewFolder {
                 owner_id: user.id,
-                parent_id: ROOT_FOLDER_ID,
+                parent_id: FolderId::ROOT,
                 name: "f".into(),
                 now: NOW,
             })
             .await
             .unwrap();
-        ids.push(user.id);
-        ids.push(folder.id);
+        ids.push(user.id.0);
+        ids.push(folder.id.0);
     }
     assert!(
         ids.iter().all(|id| (ID_MIN..=ID_MAX).contains(id)),

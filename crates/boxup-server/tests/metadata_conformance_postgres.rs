@@ -16,11 +16,11 @@ async fn data_survives_dropping_the_pool_and_reconnecting() {
     let store = guard.store(4).await;
     let user = store.ensure_user("persist@example.com", "P").await.unwrap();
     let kept = store
-        .create_folder(folder(user.id, ROOT_FOLDER_ID, "Kept"))
+        .create_folder(folder(user.id, FolderId::ROOT, "Kept"))
         .await
         .unwrap();
     let f = store
-        .create_file(file(user.id, kept.id, "f.txt", "obj/1"))
+        .write_file(file(user.id, kept.id, "f.txt", "obj/1"))
         .await
         .unwrap();
     let s = session(user.id, "big.bin", 2, NOW + 100);
@@ -32,7 +32,7 @@ async fn data_survives_dropping_the_pool_and_reconnecting() {
         state: vec![9; 100],
     };
     assert!(store.advance_frontier(&s.id, 0, &frontier).await.unwrap());
-    for id in [user.id, kept.id, f.id, f.version.id] {
+    for id in [user.id.0, kept.id.0, f.id.0, f.version.id.0] {
         assert!((ID_MIN..=ID_MAX).contains(&id), "{id}");
     }
     store.close().await;

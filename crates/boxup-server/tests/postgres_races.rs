@@ -39,10 +39,10 @@ async fn folder_create_race_across_replicas_has_one_winner() {
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "names@example.com").await;
     let parent = stores[0]
-        .create_folder(folder(owner, ROOT_FOLDER_ID, "parent"))
+        .create_folder(folder(owner, FolderId::ROOT, "parent"))
         .await
         .unwrap();
-    for parent in [ROOT_FOLDER_ID, parent.id] {
+    for parent in [FolderId::ROOT, parent.id] {
         let names = ["Shared", "SHARED", "shared", "sHaReD"];
         let results = join_all(
             stores
@@ -54,21 +54,20 @@ async fn folder_create_race_across_replicas_has_one_winner() {
         let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
         assert_eq!(winners.len(), 1, "{results:?}");
         let winner = ItemRef {
-            kind: ItemKind::Folder,
-            id: winners[0].id,
+            id: ItemId::Folder(winners[0].id),
             name: winners[0].name.clone(),
             etag: 0,
             version: None,
         };
         for r in &results {
             match r {
-                Ok(f) => assert_eq!(f.id, winner.id),
+                Ok(f) => assert_eq!(ItemId::Folder(f.id), winner.id),
                 Err(StoreError::NameInUse(item)) => assert_eq!(*item, winner),
                 Err(e) => panic!("unexpected {e:?}"),
             }
         }
         let listed = stores[5].list_items(owner, parent, 0, 10).await.unwrap();
-        let expected = if parent == ROOT_FOLDER_ID { 2 } else { 1 };
+        let expected = if parent == FolderId::ROOT { 2 } else { 1 };
         assert_eq!(listed.0, expected, "{listed:?}");
     }
 }
@@ -80,17 +79,17 @@ async fn file_and_folder_race_across_replicas_has_one_winner() {
     let owner = user(&stores[0], "mixed@example.com").await;
     let results = join_all(stores.iter().enumerate().map(|(i, st)| async move {
         if i % 2 == 0 {
-            st.create_folder(folder(owner, ROOT_FOLDER_ID, "Mixed"))
+            st.create_folder(folder(owner, FolderId::ROOT, "Mixed"))
                 .await
-                .map(|f| f.id)
+                .map(|f| ItemId::Folder(f.id))
         } else {
-            st.create_file(file(owner, ROOT_FOLDER_ID, "MIXED", &format!("obj/m{i}")))
+            st.write_file(file(owner, FolderId::ROOT, "MIXED", &format!("obj/m{i}")))
                 .await
-                .map(|f| f.id)
+                .map(|f| ItemId::File(f.id))
         }
     }))
     .await;
-    let winners: Vec<i64> = results
+    let winners: Vec<ItemId> = results
         .iter()
         .filter_map(|r| r.as_ref().ok().copied())
         .collect();
@@ -103,7 +102,7 @@ async fn file_and_folder_race_across_replicas_has_one_winner() {
         }
     }
     let (total, items) = stores[1]
-        .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+        .list_items(owner, FolderId::ROOT, 0, 10)
         .await
         .unwrap();
     assert_eq!((total, items[0].id), (1, winners[0]));
@@ -132,12 +131,16 @@ async fn commit_race_across_replicas_has_one_winner() {
         "{loser:?}"
     );
     let (total, items) = stores[0]
-        .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+        .list_items(owner, FolderId::ROOT, 0, 10)
         .await
         .unwrap();
-    assert_eq!((total, items[0].id), (1, winner.id));
+    assert_eq!((total, items[0].id), (1, ItemId::File(winner.id)));
     let after = stores[1].get_session(&s.id).await.unwrap().unwrap();
-    assert_eq!(after.committed, Some((winner.id, winner.version.id)));
+    let committed = after.committed.expect("the session records its commit");
+    assert_eq!(
+        (committed.file_id, committed.version_id),
+        (winner.id, winner.version.id)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -209,7 +212,7 @@ async fn sweepers_skip_what_another_transaction_holds() {
         .await
         .expect("expire_sessions does not wait for a held session");
     assert_eq!(swept.unwrap(), 1);
-    let state = |id: String| {
+    let state = |id: SessionId| {
         let store = store.clone();
         async move { store.get_session(&id).await.unwrap().map(|s| s.state) }
     };
@@ -262,7 +265,7 @@ async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
         let store = store.clone();
         async move {
             store
-                .create_folder(folder(owner, ROOT_FOLDER_ID, "TAKEN"))
+                .create_folder(folder(owner, FolderId::ROOT, "TAKEN"))
                 .await
         }
     });
@@ -293,8 +296,7 @@ async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
         .unwrap()
         .expect_err("the name is taken");
     let taken = ItemRef {
-        kind: ItemKind::Folder,
-        id: 42,
+        id: ItemId::Folder(FolderId(42)),
         name: "Taken".into(),
         etag: 0,
         version: None,
@@ -305,7 +307,7 @@ async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
     );
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .list_items(owner, FolderId::ROOT, 0, 10)
             .await
             .unwrap()
             .0,

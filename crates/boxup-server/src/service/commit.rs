@@ -9,11 +9,10 @@ use boxup_protocol::{ErrorCode, Files, Sha1Digest, UploadPart};
 use serde_json::Value;
 
 use super::input::{field, file_attributes, json_object};
+use super::policy::{self, FileAttributes, Preconditions};
 use super::{Caller, UploadService, if_match_etag, now, parse_etag};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{
-    CommitSession, FileAttributes, PartRecord, SessionRecord, SessionState, StoreError,
-};
+use crate::store::{CommitSession, PartRecord, SessionRecord, SessionState, StoreError};
 
 /// The request headers of a commit, unparsed.
 pub struct CommitHeaders<'a> {
@@ -73,14 +72,14 @@ impl UploadService {
                 ),
             ));
         }
-        let commit = CommitSession {
-            session_id: session.id.clone(),
-            owner_id: caller.user.id,
-            sha1: actual.to_hex(),
-            attributes,
+        let preconditions = Preconditions {
             if_match: headers.if_match.and_then(if_match_etag),
             if_none_match: headers.if_none_match.and_then(parse_etag),
-            now: now(),
+        };
+        let commit = CommitSession {
+            session_id: session.id.clone(),
+            sha1: actual.to_hex(),
+            decide: policy::commit(caller.user.id, attributes, preconditions, now()),
         };
         match self.meta.commit_session(commit).await {
             Ok(file) => Ok(Files {
@@ -99,9 +98,10 @@ impl UploadService {
     /// commit made even if newer versions followed (a retry must not see
     /// someone else's content). A file deleted since answers 404.
     async fn replay_commit(&self, caller: &Caller, session: &SessionRecord) -> ApiResult<Files> {
-        let (file_id, version_id) = session
+        let committed = session
             .committed
             .ok_or_else(|| ApiError::internal("committed session without a file"))?;
+        let (file_id, version_id) = (committed.file_id, committed.version_id);
         let mut file = self
             .meta
             .get_file(caller.user.id, file_id)

@@ -7,13 +7,12 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 use super::input::{json_object, parse_time, size_field, str_field};
 use super::names::validate_name;
+use super::policy::{self, FileAttributes, Preconditions};
 use super::ranges::{parse_byte_range, resolve_range};
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
 use super::{Caller, Origin, UploadService, if_match_etag, now, parse_id, random_hex_upper};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{
-    ByteStream, FileAttributes, FileRecord, NewContent, NewFile, NewVersion, ObjectRef, StoreResult,
-};
+use crate::store::{ByteStream, FileChange, FileWrite, NewContent, ObjectRef};
 
 /// A multipart upload, already split into its attributes and file stream.
 pub struct UploadFileRequest {
@@ -53,9 +52,9 @@ impl UploadService {
         id: &str,
         if_match: Option<&str>,
     ) -> ApiResult<()> {
-        let if_match = if_match.and_then(if_match_etag);
+        let decide = policy::delete_file(Preconditions::if_match(if_match.and_then(if_match_etag)));
         self.meta
-            .delete_file(caller.user.id, parse_id(id)?, if_match)
+            .delete_file(caller.user.id, parse_id(id)?, &decide)
             .await?;
         Ok(())
     }
@@ -156,18 +155,11 @@ impl UploadService {
         let content = self
             .store_content(req.body, req.content_sha1.as_deref())
             .await?;
-        let owner_id = caller.user.id;
-        self.record_content(caller, content, |content| {
-            self.meta.create_file(NewFile {
-                owner_id,
-                parent_id: parent,
-                name,
-                attributes,
-                content,
-                now: now(),
-            })
-        })
-        .await
+        let write = FileWrite::Create {
+            parent_id: parent,
+            values: policy::new_file(&name, &attributes, now()),
+        };
+        self.record_content(caller, write, content).await
     }
 
     /// `POST /files/{id}/content`: a new version from a multipart upload.
@@ -187,44 +179,38 @@ impl UploadService {
         if let Some(name) = &rename {
             self.check_rename(caller, &file, name).await?;
         }
-        let if_match = req.if_match.as_deref().and_then(if_match_etag);
-        if if_match.is_some_and(|etag| etag != file.etag) {
-            return Err(ApiError::precondition_failed());
-        }
+        // Checked now, before any byte is stored, and again by the store on
+        // the file as it stands when the version is written.
+        let preconditions =
+            Preconditions::if_match(req.if_match.as_deref().and_then(if_match_etag));
+        preconditions.check(file.etag)?;
         let attributes = upload_attributes(&req.attributes)?;
         let content = self
             .store_content(req.body, req.content_sha1.as_deref())
             .await?;
-        let owner_id = caller.user.id;
-        self.record_content(caller, content, |content| {
-            self.meta.add_version(NewVersion {
-                owner_id,
-                file_id,
-                rename,
-                if_match,
-                attributes,
-                content,
-                now: now(),
-            })
-        })
-        .await
+        let write = FileWrite::NewVersion {
+            file_id,
+            decide: policy::new_version(rename, attributes, preconditions, now()),
+        };
+        self.record_content(caller, write, content).await
     }
 
-    /// Records stored content through `record` (a new file or version) and
+    /// Records stored content as `write` (a new file or version) and
     /// renders the result; if recording fails, the content's objects are
     /// discarded, since no row will ever name them.
-    async fn record_content<F, Fut>(
+    async fn record_content(
         &self,
         caller: &Caller,
+        write: FileWrite,
         content: NewContent,
-        record: F,
-    ) -> ApiResult<Files>
-    where
-        F: FnOnce(NewContent) -> Fut,
-        Fut: Future<Output = StoreResult<FileRecord>>,
-    {
+    ) -> ApiResult<Files> {
         let keys: Vec<String> = content.objects.iter().map(|o| o.key.clone()).collect();
-        match record(content).await {
+        let change = FileChange {
+            owner_id: caller.user.id,
+            write,
+            content,
+        };
+        match self.meta.write_file(change).await {
             Ok(file) => Ok(Files {
                 total_count: 1,
                 entries: vec![self.render_file(caller, &file).await?],

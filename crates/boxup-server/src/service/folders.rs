@@ -7,7 +7,7 @@ use super::input::{folder_id_value, json_object, str_field};
 use super::names::validate_name;
 use super::{Caller, UploadService, now, parse_id, render};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{FolderRecord, NewFolder, ROOT_FOLDER_ID, StoreError};
+use crate::store::{FolderId, FolderRecord, NewFolder, StoreError};
 
 pub const DEFAULT_ITEMS_LIMIT: u64 = 100;
 pub const MAX_ITEMS_LIMIT: u64 = 1000;
@@ -15,7 +15,7 @@ pub const MAX_ITEMS_LIMIT: u64 = 1000;
 impl UploadService {
     async fn folder_record(&self, caller: &Caller, id: &str) -> ApiResult<Option<FolderRecord>> {
         let id = parse_id(id)?;
-        if id == ROOT_FOLDER_ID {
+        if id == FolderId::ROOT {
             return Ok(None);
         }
         match self.meta.get_folder(caller.user.id, id).await? {
@@ -28,7 +28,7 @@ impl UploadService {
     pub async fn get_folder(&self, caller: &Caller, id: &str) -> ApiResult<Folder> {
         let record = self.folder_record(caller, id).await?;
         let mut folder = self.render_folder(caller, record.as_ref()).await?;
-        let folder_id = record.map_or(ROOT_FOLDER_ID, |f| f.id);
+        let folder_id = record.map_or(FolderId::ROOT, |f| f.id);
         folder.item_collection = Some(
             self.items_page(caller, folder_id, 0, DEFAULT_ITEMS_LIMIT)
                 .await?,
@@ -47,7 +47,7 @@ impl UploadService {
         let folder_id = self
             .folder_record(caller, id)
             .await?
-            .map_or(ROOT_FOLDER_ID, |f| f.id);
+            .map_or(FolderId::ROOT, |f| f.id);
         let limit = limit
             .unwrap_or(DEFAULT_ITEMS_LIMIT)
             .clamp(1, MAX_ITEMS_LIMIT);
@@ -58,7 +58,7 @@ impl UploadService {
     async fn items_page(
         &self,
         caller: &Caller,
-        folder: i64,
+        folder: FolderId,
         offset: u64,
         limit: u64,
     ) -> ApiResult<Items> {

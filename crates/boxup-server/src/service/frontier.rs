@@ -19,17 +19,17 @@ use sha1::{Digest, Sha1};
 
 use super::UploadService;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Frontier, SessionRecord, SessionState};
+use crate::store::{Frontier, SessionId, SessionRecord, SessionState};
 
 /// Per-session async locks, so one process hashes each session once at a
 /// time. Across replicas the store's compare-and-set keeps it correct.
 #[derive(Default)]
 pub struct FrontierLocks {
-    map: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    map: Mutex<HashMap<SessionId, Weak<tokio::sync::Mutex<()>>>>,
 }
 
 impl FrontierLocks {
-    fn get(&self, session_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    fn get(&self, session_id: &SessionId) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(lock) = map.get(session_id).and_then(Weak::upgrade) {
             return lock;
@@ -38,7 +38,7 @@ impl FrontierLocks {
             map.retain(|_, w| w.strong_count() > 0);
         }
         let lock = Arc::new(tokio::sync::Mutex::new(()));
-        map.insert(session_id.to_owned(), Arc::downgrade(&lock));
+        map.insert(session_id.clone(), Arc::downgrade(&lock));
         lock
     }
 }
@@ -54,7 +54,7 @@ fn restore(frontier: &Frontier) -> ApiResult<Sha1> {
 
 impl UploadService {
     /// Advances the frontier in the background after a part lands.
-    pub(crate) fn spawn_frontier(&self, session_id: String) {
+    pub(crate) fn spawn_frontier(&self, session_id: SessionId) {
         let service = self.clone();
         tokio::spawn(async move {
             if let Err(e) = service.advance_frontier(&session_id).await {
@@ -65,7 +65,10 @@ impl UploadService {
 
     /// Hashes every finished part contiguous with the frontier and returns
     /// the session as it then stands.
-    pub(crate) async fn advance_frontier(&self, session_id: &str) -> ApiResult<SessionRecord> {
+    pub(crate) async fn advance_frontier(
+        &self,
+        session_id: &SessionId,
+    ) -> ApiResult<SessionRecord> {
         self.advance_frontier_until(session_id, u64::MAX).await
     }
 
@@ -73,7 +76,7 @@ impl UploadService {
     /// (a request helping a lagging frontier does only its share).
     pub(crate) async fn advance_frontier_until(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         until: u64,
     ) -> ApiResult<SessionRecord> {
         let lock = self.frontier_locks.get(session_id);
@@ -122,7 +125,10 @@ impl UploadService {
 
     /// Brings the frontier to the end of the file and returns the SHA-1 of
     /// the whole file, or `None` if a part is still missing.
-    pub(crate) async fn whole_file_sha1(&self, session_id: &str) -> ApiResult<Option<Sha1Digest>> {
+    pub(crate) async fn whole_file_sha1(
+        &self,
+        session_id: &SessionId,
+    ) -> ApiResult<Option<Sha1Digest>> {
         let session = self.advance_frontier(session_id).await?;
         if session.frontier.offset != session.file_size {
             return Ok(None);

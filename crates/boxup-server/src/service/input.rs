@@ -6,6 +6,7 @@ use boxup_protocol::ErrorCode;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
+use crate::store::FolderId;
 
 pub type JsonObject = Map<String, Value>;
 
@@ -49,12 +50,12 @@ pub fn str_field<'a>(obj: &'a JsonObject, name: &str) -> ApiResult<Option<&'a st
 }
 
 /// A folder id given as a string of digits (or, leniently, a number).
-pub fn folder_id_value(v: &Value) -> Option<i64> {
+pub fn folder_id_value(v: &Value) -> Option<FolderId> {
     match v {
         Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             s.parse().ok()
         }
-        Value::Number(n) => n.as_i64().filter(|n| *n >= 0),
+        Value::Number(n) => n.as_i64().filter(|n| *n >= 0).map(FolderId),
         _ => None,
     }
 }
@@ -77,8 +78,8 @@ pub fn parse_time(name: &str, value: &str) -> ApiResult<i64> {
 }
 
 /// The attributes a commit or upload may set.
-pub fn file_attributes(obj: &JsonObject) -> ApiResult<crate::store::FileAttributes> {
-    Ok(crate::store::FileAttributes {
+pub fn file_attributes(obj: &JsonObject) -> ApiResult<super::policy::FileAttributes> {
+    Ok(super::policy::FileAttributes {
         description: str_field(obj, "description")?.map(str::to_owned),
         content_created_at: time_field(obj, "content_created_at")?,
         content_modified_at: time_field(obj, "content_modified_at")?,
@@ -103,7 +104,7 @@ mod tests {
             ErrorCode::INVALID_JSON
         );
         assert_eq!(json_object(b"{").unwrap_err().code, ErrorCode::INVALID_JSON);
-        assert_eq!(folder_id_value(&Value::from("0")), Some(0));
+        assert_eq!(folder_id_value(&Value::from("0")), Some(FolderId::ROOT));
         assert_eq!(folder_id_value(&Value::from("../1")), None);
     }
 }

@@ -12,6 +12,7 @@ mod input;
 mod names;
 mod parts;
 mod plan;
+pub mod policy;
 mod ranges;
 mod render;
 mod sessions;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 use boxup_protocol::ErrorCode;
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{MetadataStore, PartStore, SessionRecord, SessionState, UserRecord};
+use crate::store::{MetadataStore, PartStore, SessionId, SessionRecord, SessionState, UserRecord};
 
 pub use commit::CommitHeaders;
 pub use files::{Download, UploadFileRequest};
@@ -126,10 +127,6 @@ impl UploadService {
         &self.config
     }
 
-    pub fn metadata(&self) -> &Arc<dyn MetadataStore> {
-        &self.meta
-    }
-
     /// Resolves a user by login, creating it on first sight.
     pub async fn ensure_user(&self, login: &str) -> ApiResult<UserRecord> {
         Ok(self.meta.ensure_user(login, login).await?)
@@ -146,7 +143,7 @@ impl UploadService {
         }
         let session = self
             .meta
-            .get_session(&id.to_ascii_uppercase())
+            .get_session(&SessionId(id.to_ascii_uppercase()))
             .await?
             .filter(|s| s.owner_id == caller.user.id)
             .ok_or_else(ApiError::not_found)?;
@@ -172,8 +169,9 @@ pub(crate) fn random_hex_upper(bytes: usize) -> String {
     hex::encode_upper(raw)
 }
 
-/// Parses a decimal id from a path; anything else is simply not found.
-pub(crate) fn parse_id(s: &str) -> ApiResult<i64> {
+/// Parses a decimal id (of any kind) from a path; anything else is simply
+/// not found.
+pub(crate) fn parse_id<T: std::str::FromStr>(s: &str) -> ApiResult<T> {
     if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::not_found());
     }
@@ -212,6 +210,7 @@ pub(crate) fn none_match_hits(value: &str, etag: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{FileId, FolderId};
 
     #[test]
     fn part_size_rule() {
@@ -229,9 +228,9 @@ mod tests {
 
     #[test]
     fn ids_and_etags() {
-        assert_eq!(parse_id("123").unwrap(), 123);
-        assert!(parse_id("../1").is_err());
-        assert!(parse_id("").is_err());
+        assert_eq!(parse_id::<FileId>("123").unwrap(), FileId(123));
+        assert!(parse_id::<FileId>("../1").is_err());
+        assert!(parse_id::<FolderId>("").is_err());
         assert_eq!(parse_etag("\"3\""), Some(3));
         assert_eq!(parse_etag("W/\"4\""), Some(4));
         assert_eq!(parse_etag("abc"), None);

@@ -14,7 +14,9 @@ use serde_json::json;
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
 use super::{Caller, UploadService, random_hex_upper, render};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{ByteStream, PartInsert, PartRecord, SessionRecord, SessionState, StoreError};
+use crate::store::{
+    ByteStream, PartInsert, PartRecord, SessionId, SessionRecord, SessionState, StoreError,
+};
 
 /// The request headers of a part upload, unparsed.
 pub struct PartHeaders<'a> {
@@ -269,9 +271,9 @@ fn settle(existing: PartRecord, sha1: &str) -> ApiResult<UploadedPart> {
 /// A part's id: 8 uppercase hex digits like Box's, distinct for every index
 /// of a session (an odd multiplier makes `index -> id` a bijection of u32),
 /// and scattered per session by a base drawn from the session id.
-pub(crate) fn part_id_for(session_id: &str, index: u32) -> String {
+pub(crate) fn part_id_for(session_id: &SessionId, index: u32) -> String {
     use sha1::Digest as _;
-    let digest = sha1::Sha1::digest(session_id.as_bytes());
+    let digest = sha1::Sha1::digest(session_id.as_str().as_bytes());
     let base = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
     format!("{:08X}", base.wrapping_add(index.wrapping_mul(0x9E37_79B9)))
 }

@@ -50,7 +50,7 @@ impl UploadService {
             return Err(crate::store::StoreError::SessionNotOpen(SessionState::Committed).into());
         }
         Ok(UploadSessionPlanResponse {
-            upload_session_id: session.id,
+            upload_session_id: session.id.to_string(),
             hits: Vec::new(),
             misses: parts,
         })

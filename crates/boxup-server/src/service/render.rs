@@ -10,8 +10,8 @@ use boxup_protocol::{
 use super::{Caller, Origin, UploadService};
 use crate::error::ApiResult;
 use crate::store::{
-    FileRecord, FolderRecord, ItemKind, ItemRef, PartRecord, ROOT_FOLDER_ID, SessionRecord,
-    SessionState, UserRecord,
+    FileRecord, FolderId, FolderRecord, ItemId, ItemRef, PartRecord, SessionRecord, SessionState,
+    UserRecord,
 };
 
 pub const ROOT_NAME: &str = "All Files";
@@ -28,7 +28,7 @@ pub fn user_mini(user: &UserRecord) -> UserMini {
 pub fn root_mini() -> FolderMini {
     FolderMini {
         kind: "folder".into(),
-        id: ROOT_FOLDER_ID.to_string(),
+        id: FolderId::ROOT.to_string(),
         sequence_id: None,
         etag: None,
         name: Some(ROOT_NAME.into()),
@@ -51,13 +51,16 @@ pub fn session(s: &SessionRecord, origin: &Origin) -> UploadSession {
         _ => s.num_parts,
     };
     UploadSession {
-        id: s.id.clone(),
+        id: s.id.to_string(),
         kind: "upload_session".into(),
         session_expires_at: Some(format_unix(s.expires_at)),
         part_size: Some(s.part_size),
         total_parts: Some(s.total_parts),
         num_parts_processed: Some(processed),
-        session_endpoints: Some(SessionEndpoints::under(&origin.upload_base(), &s.id)),
+        session_endpoints: Some(SessionEndpoints::under(
+            &origin.upload_base(),
+            s.id.as_str(),
+        )),
     }
 }
 
@@ -71,9 +74,9 @@ pub fn part(p: &PartRecord) -> UploadPart {
 }
 
 pub fn item(i: &ItemRef) -> Item {
-    let (kind, version) = match i.kind {
-        ItemKind::File => ("file", i.version.clone()),
-        ItemKind::Folder => ("folder", None),
+    let (kind, version) = match i.id {
+        ItemId::File(_) => ("file", i.version.as_ref()),
+        ItemId::Folder(_) => ("folder", None),
     };
     Item {
         kind: kind.into(),
@@ -81,13 +84,13 @@ pub fn item(i: &ItemRef) -> Item {
         sequence_id: Some(i.etag.to_string()),
         etag: Some(i.etag.to_string()),
         name: Some(i.name.clone()),
-        sha1: version.as_ref().map(|v| v.1.clone()),
-        file_version: version.as_ref().map(|v| FileVersionMini {
+        sha1: version.map(|v| v.sha1.clone()),
+        file_version: version.map(|v| FileVersionMini {
             kind: "file_version".into(),
-            id: v.0.to_string(),
-            sha1: Some(v.1.clone()),
+            id: v.id.to_string(),
+            sha1: Some(v.sha1.clone()),
         }),
-        size: version.map(|v| v.2),
+        size: version.map(|v| v.size),
     }
 }
 
@@ -96,11 +99,11 @@ impl UploadService {
     pub(crate) async fn ancestry(
         &self,
         caller: &Caller,
-        folder_id: i64,
+        folder_id: FolderId,
     ) -> ApiResult<Vec<FolderMini>> {
         let mut chain = Vec::new();
         let mut id = folder_id;
-        while id != ROOT_FOLDER_ID && chain.len() < 1000 {
+        while id != FolderId::ROOT && chain.len() < 1000 {
             let Some(f) = self.meta.get_folder(caller.user.id, id).await? else {
                 break;
             };
@@ -160,7 +163,7 @@ impl UploadService {
         let Some(f) = f else {
             return Ok(Folder {
                 kind: "folder".into(),
-                id: ROOT_FOLDER_ID.to_string(),
+                id: FolderId::ROOT.to_string(),
                 sequence_id: None,
                 etag: None,
                 name: Some(ROOT_NAME.into()),

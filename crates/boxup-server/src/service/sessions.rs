@@ -11,7 +11,7 @@ use super::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    FileRecord, Frontier, ItemKind, ROOT_FOLDER_ID, SessionRecord, SessionState, SessionTarget,
+    FileRecord, FolderId, Frontier, SessionId, SessionRecord, SessionState, SessionTarget,
 };
 
 impl UploadService {
@@ -117,15 +117,15 @@ impl UploadService {
             .meta
             .find_by_name(caller.user.id, file.parent_id, name)
             .await?;
-        match conflict.filter(|c| !(c.kind == ItemKind::File && c.id == file.id)) {
+        match conflict.filter(|c| !c.is_file(file.id)) {
             Some(c) => Err(ApiError::name_in_use(&c)),
             None => Ok(()),
         }
     }
 
     /// 404 unless `folder_id` is the root or one of the caller's folders.
-    pub(crate) async fn check_folder(&self, caller: &Caller, folder_id: i64) -> ApiResult<()> {
-        if folder_id == ROOT_FOLDER_ID
+    pub(crate) async fn check_folder(&self, caller: &Caller, folder_id: FolderId) -> ApiResult<()> {
+        if folder_id == FolderId::ROOT
             || self
                 .meta
                 .get_folder(caller.user.id, folder_id)
@@ -205,7 +205,7 @@ impl UploadService {
         })?;
         let created_at = now();
         let session = SessionRecord {
-            id: random_hex_upper(16),
+            id: SessionId(random_hex_upper(16)),
             owner_id: caller.user.id,
             target,
             file_size,

@@ -12,12 +12,12 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Returns the user with this login, creating it (with a new decimal id)
     /// if it does not exist yet. Idempotent.
     async fn ensure_user(&self, login: &str, name: &str) -> StoreResult<UserRecord>;
-    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>>;
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
 
     // ---- folders and items ----
 
-    /// A stored folder owned by `owner` (the root, id 0, is never stored).
-    async fn get_folder(&self, owner: i64, id: i64) -> StoreResult<Option<FolderRecord>>;
+    /// A stored folder owned by `owner` (the root is never stored).
+    async fn get_folder(&self, owner: UserId, id: FolderId) -> StoreResult<Option<FolderRecord>>;
     /// Creates a folder. `ParentNotFound` if `parent_id` is neither the root
     /// nor a folder of the owner; `NameInUse` if a file or folder with the
     /// same name (compared case-insensitively) is in the parent.
@@ -25,39 +25,47 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// The file or folder named `name` (case-insensitively) in `parent`.
     async fn find_by_name(
         &self,
-        owner: i64,
-        parent: i64,
+        owner: UserId,
+        parent: FolderId,
         name: &str,
     ) -> StoreResult<Option<ItemRef>>;
     /// Folders first, then files, each ordered by name; returns the total
     /// count of items in the folder and the requested page.
     async fn list_items(
         &self,
-        owner: i64,
-        parent: i64,
+        owner: UserId,
+        parent: FolderId,
         offset: u64,
         limit: u64,
     ) -> StoreResult<(u64, Vec<ItemRef>)>;
 
     // ---- files ----
 
-    async fn get_file(&self, owner: i64, id: i64) -> StoreResult<Option<FileRecord>>;
+    async fn get_file(&self, owner: UserId, id: FileId) -> StoreResult<Option<FileRecord>>;
     /// A version of one of the owner's files.
     async fn get_version(
         &self,
-        owner: i64,
-        file_id: i64,
-        version_id: i64,
+        owner: UserId,
+        file_id: FileId,
+        version_id: VersionId,
     ) -> StoreResult<Option<VersionRecord>>;
     /// The objects of a version, in file order.
-    async fn version_objects(&self, version_id: i64) -> StoreResult<Vec<ObjectRef>>;
-    /// `ParentNotFound` / `NameInUse` as for folders.
-    async fn create_file(&self, new: NewFile) -> StoreResult<FileRecord>;
-    /// A new current version; `NotFound`, `PreconditionFailed`, `NameInUse`.
-    async fn add_version(&self, new: NewVersion) -> StoreResult<FileRecord>;
-    /// Deletes the file and all its versions; their objects go to the
-    /// garbage queue. `NotFound`, or `PreconditionFailed` on an etag mismatch.
-    async fn delete_file(&self, owner: i64, id: i64, if_match: Option<i64>) -> StoreResult<()>;
+    async fn version_objects(&self, version_id: VersionId) -> StoreResult<Vec<ObjectRef>>;
+    /// Writes a new file (`ParentNotFound` / `NameInUse` as for folders) or
+    /// a new current version of one: `NotFound` if the owner has no such
+    /// file, then whatever the decision answers for the file as it stands
+    /// (locked), then `NameInUse` if its chosen name is another item's.
+    /// The row gets exactly the decided values.
+    async fn write_file(&self, change: FileChange) -> StoreResult<FileRecord>;
+    /// Deletes the file and all its versions once `decide` accepts the file
+    /// as it stands (locked); their objects go to the garbage queue.
+    /// `NotFound`, or the decision's error.
+    async fn delete_file(
+        &self,
+        owner: UserId,
+        id: FileId,
+        decide: &DeleteDecision,
+    ) -> StoreResult<()>;
 
     // ---- upload sessions ----
 
@@ -67,17 +75,18 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Any session by id, whoever owns it (the service checks ownership so
     /// that it can tell foreign from unknown in its logs, and answers 404
     /// for both).
-    async fn get_session(&self, id: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<SessionRecord>>;
     /// Records a durable part. `Existing` if the index is taken (the row is
     /// left as it was); `SessionNotOpen` / `NotFound` if the session cannot
     /// take parts. Increments the session's distinct part count.
     async fn insert_part(&self, part: &PartRecord) -> StoreResult<PartInsert>;
     /// The part at `index`, if stored.
-    async fn get_part(&self, session_id: &str, index: u32) -> StoreResult<Option<PartRecord>>;
+    async fn get_part(&self, session_id: &SessionId, index: u32)
+    -> StoreResult<Option<PartRecord>>;
     /// A page of parts in offset order, with the total number stored.
     async fn list_parts(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         offset: u64,
         limit: u64,
     ) -> StoreResult<(u64, Vec<PartRecord>)>;
@@ -86,20 +95,20 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// no longer `from`, so two advancers never move it backwards.
     async fn advance_frontier(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         from: u64,
         to: &Frontier,
     ) -> StoreResult<bool>;
-    /// Turns an open session whose parts tile the file into a new file (or
-    /// a new version) made of those parts' objects, and marks the session
-    /// committed with the resulting (file id, version id). Fails with
-    /// `SessionNotOpen(Committed)` if a concurrent commit won, `NotFound`,
-    /// `ParentNotFound`, `NameInUse`, `PreconditionFailed`.
+    /// Locks the session, asks `commit.decide` what it turns into (or why
+    /// not: a concurrent commit that won, a foreign owner, a precondition),
+    /// writes that file or version made of the session's part objects in
+    /// index order, and marks the session committed with it. `NotFound` for
+    /// no such session; the write fails as in [`Self::write_file`].
     async fn commit_session(&self, commit: CommitSession) -> StoreResult<FileRecord>;
     /// Removes a session. Parts of an open or expired session go to the
     /// garbage queue; parts of a committed one belong to its file version
     /// and stay. `NotFound` if there is no such session.
-    async fn delete_session(&self, id: &str) -> StoreResult<()>;
+    async fn delete_session(&self, id: &SessionId) -> StoreResult<()>;
 
     // ---- housekeeping ----
 

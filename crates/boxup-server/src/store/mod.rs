@@ -16,22 +16,20 @@
 
 pub mod conformance;
 pub mod disk;
+mod ids;
 mod metadata;
 mod parts;
 pub mod postgres;
 pub mod sqlite;
+mod writes;
 
+pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
 pub use metadata::MetadataStore;
 pub use parts::{ByteStream, PartStore};
-
-/// The root folder's id; every user has one, and it is never stored.
-pub const ROOT_FOLDER_ID: i64 = 0;
-
-/// Smallest id a metadata store hands out (12 decimal digits). Ids are
-/// random in `[ID_MIN, ID_MAX]`, so they do not leak how many items exist.
-pub const ID_MIN: i64 = 100_000_000_000;
-/// Largest id a metadata store hands out.
-pub const ID_MAX: i64 = 999_999_999_999;
+pub use writes::{
+    CommitDecision, CommitSession, Decision, DeleteDecision, FileChange, FileValues, FileWrite,
+    VersionDecision,
+};
 
 /// The key names are compared by: unique per parent, case-insensitively.
 /// Every backend stores and compares this, so they agree on conflicts.
@@ -73,35 +71,66 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
-    pub id: i64,
+    pub id: UserId,
     pub login: String,
     pub name: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemKind {
-    File,
-    Folder,
 }
 
 /// A file or folder in brief: what a conflict or a folder listing shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemRef {
-    pub kind: ItemKind,
-    pub id: i64,
+    pub id: ItemId,
     pub name: String,
     /// etag and sequence_id (they move together).
     pub etag: i64,
-    /// Files only: the current version's id, sha1 and size.
-    pub version: Option<(i64, String, u64)>,
+    /// Files only: the current version in brief.
+    pub version: Option<ItemVersion>,
+}
+
+impl ItemRef {
+    /// An item from the columns every backend's item query selects: a
+    /// kind flag, the id, name and etag, and the version (files only).
+    pub fn from_columns(
+        is_file: bool,
+        id: i64,
+        name: String,
+        etag: i64,
+        version: Option<ItemVersion>,
+    ) -> Self {
+        let id = if is_file {
+            ItemId::File(FileId(id))
+        } else {
+            ItemId::Folder(FolderId(id))
+        };
+        ItemRef {
+            id,
+            name,
+            etag,
+            version,
+        }
+    }
+
+    /// Whether this is the file `file` (a file may take its own name).
+    pub fn is_file(&self, file: FileId) -> bool {
+        self.id == ItemId::File(file)
+    }
+}
+
+/// A file's current version, as a listing or a conflict shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVersion {
+    pub id: VersionId,
+    /// Lowercase hex.
+    pub sha1: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderRecord {
-    pub id: i64,
-    pub owner_id: i64,
-    /// `ROOT_FOLDER_ID` for a top-level folder.
-    pub parent_id: i64,
+    pub id: FolderId,
+    pub owner_id: UserId,
+    /// `FolderId::ROOT` for a top-level folder.
+    pub parent_id: FolderId,
     pub name: String,
     pub description: String,
     pub etag: i64,
@@ -111,16 +140,16 @@ pub struct FolderRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFolder {
-    pub owner_id: i64,
-    pub parent_id: i64,
+    pub owner_id: UserId,
+    pub parent_id: FolderId,
     pub name: String,
     pub now: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRecord {
-    pub id: i64,
-    pub file_id: i64,
+    pub id: VersionId,
+    pub file_id: FileId,
     pub size: u64,
     /// Lowercase hex.
     pub sha1: String,
@@ -129,9 +158,9 @@ pub struct VersionRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRecord {
-    pub id: i64,
-    pub owner_id: i64,
-    pub parent_id: i64,
+    pub id: FileId,
+    pub owner_id: UserId,
+    pub parent_id: FolderId,
     pub name: String,
     pub description: String,
     /// etag and sequence_id; starts at 0 and grows by one per new version.
@@ -159,48 +188,23 @@ pub struct NewContent {
     pub objects: Vec<ObjectRef>,
 }
 
-/// Attributes that a commit or upload may set on the file.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct FileAttributes {
-    pub description: Option<String>,
-    pub content_created_at: Option<i64>,
-    pub content_modified_at: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewFile {
-    pub owner_id: i64,
-    pub parent_id: i64,
-    pub name: String,
-    pub attributes: FileAttributes,
-    pub content: NewContent,
-    pub now: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewVersion {
-    pub owner_id: i64,
-    pub file_id: i64,
-    /// A new name for the file, checked for conflicts in its folder.
-    pub rename: Option<String>,
-    /// `If-Match`: fail with `PreconditionFailed` unless the etag is this.
-    pub if_match: Option<i64>,
-    pub attributes: FileAttributes,
-    pub content: NewContent,
-    pub now: i64,
-}
-
 /// What an upload session will produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionTarget {
-    NewFile { folder_id: i64, name: String },
-    NewVersion { file_id: i64, name: Option<String> },
+    NewFile {
+        folder_id: FolderId,
+        name: String,
+    },
+    NewVersion {
+        file_id: FileId,
+        name: Option<String>,
+    },
 }
 
 impl SessionTarget {
     /// The three columns a session row stores its target in:
     /// (`target_folder_id`, `target_file_id`, `target_name`).
-    pub fn columns(&self) -> (Option<i64>, Option<i64>, Option<&str>) {
+    pub fn columns(&self) -> (Option<FolderId>, Option<FileId>, Option<&str>) {
         match self {
             SessionTarget::NewFile { folder_id, name } => (Some(*folder_id), None, Some(name)),
             SessionTarget::NewVersion { file_id, name } => (None, Some(*file_id), name.as_deref()),
@@ -209,8 +213,8 @@ impl SessionTarget {
 
     /// The target those columns describe; `None` if they are inconsistent.
     pub fn from_columns(
-        folder_id: Option<i64>,
-        file_id: Option<i64>,
+        folder_id: Option<FolderId>,
+        file_id: Option<FileId>,
         name: Option<String>,
     ) -> Option<Self> {
         match (folder_id, file_id, name) {
@@ -250,9 +254,8 @@ pub struct Frontier {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
-    /// 32 uppercase hex characters.
-    pub id: String,
-    pub owner_id: i64,
+    pub id: SessionId,
+    pub owner_id: UserId,
     pub target: SessionTarget,
     pub file_size: u64,
     pub part_size: u64,
@@ -264,12 +267,19 @@ pub struct SessionRecord {
     pub expires_at: i64,
     pub frontier: Frontier,
     /// Set once committed: the file and version the commit produced.
-    pub committed: Option<(i64, i64)>,
+    pub committed: Option<CommittedVersion>,
+}
+
+/// The file version a committed session produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommittedVersion {
+    pub file_id: FileId,
+    pub version_id: VersionId,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartRecord {
-    pub session_id: String,
+    pub session_id: SessionId,
     /// `offset / part_size`.
     pub index: u32,
     /// 8 uppercase hex characters.
@@ -287,17 +297,4 @@ pub enum PartInsert {
     Inserted,
     /// Another part already holds this index; the new row was not written.
     Existing(PartRecord),
-}
-
-/// Everything a commit needs to turn an open session into a file version.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommitSession {
-    pub session_id: String,
-    pub owner_id: i64,
-    /// The whole-file SHA-1 (lowercase hex), already verified by the service.
-    pub sha1: String,
-    pub attributes: FileAttributes,
-    pub if_match: Option<i64>,
-    pub if_none_match: Option<i64>,
-    pub now: i64,
 }

@@ -18,13 +18,12 @@
 pub use std::sync::Arc;
 pub use std::time::Duration;
 
-pub use boxup_server::store::postgres::{
-    ID_MAX, ID_MIN, PostgresMetadataStore, PostgresOptions, SCHEMA_VERSION,
-};
+pub use boxup_server::service::policy::{self, FileAttributes, Preconditions};
+pub use boxup_server::store::postgres::{PostgresMetadataStore, PostgresOptions, SCHEMA_VERSION};
 pub use boxup_server::store::{
-    CommitSession, FileAttributes, Frontier, ItemKind, ItemRef, MetadataStore, NewContent, NewFile,
-    NewFolder, ObjectRef, PartInsert, PartRecord, ROOT_FOLDER_ID, SessionRecord, SessionState,
-    SessionTarget, StoreError,
+    CommitSession, FileChange, FileId, FileWrite, FolderId, Frontier, ID_MAX, ID_MIN, ItemId,
+    ItemRef, MetadataStore, NewContent, NewFolder, ObjectRef, PartInsert, PartRecord, SessionId,
+    SessionRecord, SessionState, SessionTarget, StoreError, UserId,
 };
 pub use futures::future::join_all;
 pub use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -191,11 +190,11 @@ pub async fn pg_store() -> (PostgresMetadataStore, SchemaGuard) {
 
 // ---- helpers ----
 
-pub async fn user(store: &dyn MetadataStore, login: &str) -> i64 {
+pub async fn user(store: &dyn MetadataStore, login: &str) -> UserId {
     store.ensure_user(login, "U").await.unwrap().id
 }
 
-pub fn folder(owner: i64, parent: i64, name: &str) -> NewFolder {
+pub fn folder(owner: UserId, parent: FolderId, name: &str) -> NewFolder {
     NewFolder {
         owner_id: owner,
         parent_id: parent,
@@ -204,12 +203,14 @@ pub fn folder(owner: i64, parent: i64, name: &str) -> NewFolder {
     }
 }
 
-pub fn file(owner: i64, parent: i64, name: &str, key: &str) -> NewFile {
-    NewFile {
+/// A new file with the service's defaults, dated `NOW`.
+pub fn file(owner: UserId, parent: FolderId, name: &str, key: &str) -> FileChange {
+    FileChange {
         owner_id: owner,
-        parent_id: parent,
-        name: name.into(),
-        attributes: FileAttributes::default(),
+        write: FileWrite::Create {
+            parent_id: parent,
+            values: policy::new_file(name, &FileAttributes::default(), NOW),
+        },
         content: NewContent {
             size: 3,
             sha1: "a".repeat(40),
@@ -219,17 +220,16 @@ pub fn file(owner: i64, parent: i64, name: &str, key: &str) -> NewFile {
                 size: 3,
             }],
         },
-        now: NOW,
     }
 }
 
 /// An open session of `parts` parts of 10 bytes into `name` at the root.
-pub fn session(owner: i64, name: &str, parts: u32, expires_at: i64) -> SessionRecord {
+pub fn session(owner: UserId, name: &str, parts: u32, expires_at: i64) -> SessionRecord {
     SessionRecord {
-        id: format!("{:032X}", rand::random::<u128>()),
+        id: SessionId(format!("{:032X}", rand::random::<u128>())),
         owner_id: owner,
         target: SessionTarget::NewFile {
-            folder_id: ROOT_FOLDER_ID,
+            folder_id: FolderId::ROOT,
             name: name.into(),
         },
         file_size: u64::from(parts) * 10,
@@ -256,15 +256,17 @@ pub fn part(s: &SessionRecord, index: u32, tag: &str) -> PartRecord {
     }
 }
 
+/// The service's commit of `s` by its owner, dated `NOW + 1`.
 pub fn commit(s: &SessionRecord) -> CommitSession {
     CommitSession {
         session_id: s.id.clone(),
-        owner_id: s.owner_id,
         sha1: "c".repeat(40),
-        attributes: FileAttributes::default(),
-        if_match: None,
-        if_none_match: None,
-        now: NOW + 1,
+        decide: policy::commit(
+            s.owner_id,
+            FileAttributes::default(),
+            Preconditions::default(),
+            NOW + 1,
+        ),
     }
 }
 

@@ -14,10 +14,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::items::{check_name_free, check_parent, lock_names};
-use super::{DbResult, col_u64, name_key, new_id, object_from_row, to_db};
+use super::{DbResult, col_u64, name_key, object_from_row, to_db};
 use crate::store::{
-    FileAttributes, FileRecord, NewContent, NewFile, NewVersion, ObjectRef, StoreError,
-    VersionRecord,
+    DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, NewContent, ObjectRef,
+    StoreError, UserId, VersionDecision, VersionId, VersionRecord,
 };
 
 macro_rules! file_select {
@@ -53,8 +53,8 @@ fn file_from_row(row: &PgRow) -> DbResult<FileRecord> {
 
 pub(super) async fn get_file(
     c: &mut PgConnection,
-    owner: i64,
-    id: i64,
+    owner: UserId,
+    id: FileId,
 ) -> DbResult<Option<FileRecord>> {
     let row = sqlx::query(concat!(
         file_select!(),
@@ -69,9 +69,9 @@ pub(super) async fn get_file(
 
 pub(super) async fn get_version(
     c: &mut PgConnection,
-    owner: i64,
-    file_id: i64,
-    version_id: i64,
+    owner: UserId,
+    file_id: FileId,
+    version_id: VersionId,
 ) -> DbResult<Option<VersionRecord>> {
     let row = sqlx::query(
         "SELECT v.id, v.file_id, v.size, v.sha1, v.created_at \
@@ -97,7 +97,7 @@ pub(super) async fn get_version(
 
 pub(super) async fn version_objects(
     c: &mut PgConnection,
-    version_id: i64,
+    version_id: VersionId,
 ) -> DbResult<Vec<ObjectRef>> {
     let rows = sqlx::query(
         "SELECT object_key, byte_offset, size FROM version_objects \
@@ -112,8 +112,8 @@ pub(super) async fn version_objects(
 /// Inserts version `id` of `file_id` and its objects (in the given order).
 async fn insert_version(
     c: &mut PgConnection,
-    id: i64,
-    file_id: i64,
+    id: VersionId,
+    file_id: FileId,
     content: &NewContent,
     now: i64,
 ) -> DbResult<VersionRecord> {
@@ -165,189 +165,151 @@ async fn insert_version(
     })
 }
 
-/// A new file in `parent` with its first version (etag 0), under the name
-/// lock of the parent. Shared by `create_file` and the commit of a new-file
-/// session.
-pub(super) async fn insert_file(
+/// A new file in `parent` with its first version, dated
+/// `values.modified_at`, under the name lock of the parent.
+async fn insert_file(
     c: &mut PgConnection,
-    owner: i64,
-    parent: i64,
-    name: &str,
-    attributes: &FileAttributes,
+    owner: UserId,
+    parent: FolderId,
+    values: &FileValues,
     content: &NewContent,
-    now: i64,
 ) -> DbResult<FileRecord> {
     check_parent(c, owner, parent).await?;
-    let key = name_key(name);
+    let key = name_key(&values.name);
     lock_names(c, owner, parent).await?;
     check_name_free(c, owner, parent, &key, None).await?;
-    let (file_id, version_id) = (new_id(), new_id());
-    let description = attributes.description.clone().unwrap_or_default();
-    let content_created_at = attributes.content_created_at.unwrap_or(now);
-    let content_modified_at = attributes.content_modified_at.unwrap_or(now);
+    // Ids are not checked before use: a collision violates the primary key
+    // and the transaction is retried with new ones.
+    let (file_id, version_id) = (FileId::random(), VersionId::random());
     // `current_version_id` carries no foreign key, so the file can name its
     // version before the version row (which refers to the file) exists.
     sqlx::query(
         "INSERT INTO files (id, owner_id, parent_id, name, name_key, description, etag, \
          created_at, modified_at, content_created_at, content_modified_at, current_version_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, $9, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
     )
     .bind(file_id)
     .bind(owner)
     .bind(parent)
-    .bind(name)
+    .bind(&values.name)
     .bind(&key)
-    .bind(&description)
-    .bind(now)
-    .bind(content_created_at)
-    .bind(content_modified_at)
+    .bind(&values.description)
+    .bind(values.etag)
+    .bind(values.modified_at)
+    .bind(values.content_created_at)
+    .bind(values.content_modified_at)
     .bind(version_id)
     .execute(&mut *c)
     .await?;
-    let version = insert_version(c, version_id, file_id, content, now).await?;
-    Ok(FileRecord {
-        id: file_id,
-        owner_id: owner,
-        parent_id: parent,
-        name: name.to_owned(),
-        description,
-        etag: 0,
-        created_at: now,
-        modified_at: now,
-        content_created_at,
-        content_modified_at,
-        version,
-    })
+    let version = insert_version(c, version_id, file_id, content, values.modified_at).await?;
+    let row = (file_id, owner, parent, values.modified_at);
+    Ok(written_record(row, values, version))
 }
 
-/// What a new version of an existing file carries besides its content.
-pub(super) struct VersionChange<'a> {
-    pub owner: i64,
-    pub file_id: i64,
-    pub rename: Option<&'a str>,
-    pub if_match: Option<i64>,
-    pub if_none_match: Option<i64>,
-    pub attributes: &'a FileAttributes,
-    pub now: i64,
+/// The record of a file row written with `values`.
+fn written_record(
+    (id, owner_id, parent_id, created_at): (FileId, UserId, FolderId, i64),
+    values: &FileValues,
+    version: VersionRecord,
+) -> FileRecord {
+    FileRecord {
+        id,
+        owner_id,
+        parent_id,
+        name: values.name.clone(),
+        description: values.description.clone(),
+        etag: values.etag,
+        created_at,
+        modified_at: values.modified_at,
+        content_created_at: values.content_created_at,
+        content_modified_at: values.content_modified_at,
+        version,
+    }
 }
 
 /// Locks the owner's file row `FOR UPDATE`; `NotFound` if there is none.
-async fn lock_file(c: &mut PgConnection, owner: i64, id: i64) -> DbResult<i64> {
-    let etag: Option<i64> =
+async fn lock_file(c: &mut PgConnection, owner: UserId, id: FileId) -> DbResult<FileRecord> {
+    let locked: Option<i64> =
         sqlx::query_scalar("SELECT etag FROM files WHERE id = $1 AND owner_id = $2 FOR UPDATE")
             .bind(id)
             .bind(owner)
             .fetch_optional(&mut *c)
             .await?;
-    Ok(etag.ok_or(StoreError::NotFound)?)
+    locked.ok_or(StoreError::NotFound)?;
+    // Read after the lock is granted, so this is the row as the previous
+    // holder left it.
+    get_file(c, owner, id)
+        .await?
+        .ok_or_else(|| StoreError::backend(format!("file {id} has no version")).into())
 }
 
-/// A new current version of an existing file: `NotFound` (no such file of
-/// the owner), then `PreconditionFailed` (etag checks), then `NameInUse`
-/// (a rename onto another item). Bumps the etag by one. Shared by
-/// `add_version` and the commit of a new-version session.
-pub(super) async fn insert_new_version(
+/// A new current version of `file_id` with the values `decide` picks from
+/// the file as it stands (locked): `NotFound`, the decision's error, then
+/// `NameInUse`.
+async fn insert_new_version(
     c: &mut PgConnection,
-    change: &VersionChange<'_>,
+    owner: UserId,
+    file_id: FileId,
+    decide: &VersionDecision,
     content: &NewContent,
 ) -> DbResult<FileRecord> {
-    lock_file(c, change.owner, change.file_id).await?;
-    let current = get_file(c, change.owner, change.file_id)
-        .await?
-        .ok_or_else(|| StoreError::backend(format!("file {} has no version", change.file_id)))?;
-    if change.if_match.is_some_and(|etag| etag != current.etag)
-        || change
-            .if_none_match
-            .is_some_and(|etag| etag == current.etag)
-    {
-        return Err(StoreError::PreconditionFailed.into());
-    }
-    let name = change.rename.unwrap_or(&current.name);
-    let key = name_key(name);
-    lock_names(c, change.owner, current.parent_id).await?;
-    check_name_free(
-        c,
-        change.owner,
-        current.parent_id,
-        &key,
-        Some(change.file_id),
-    )
-    .await?;
-    let version = insert_version(c, new_id(), change.file_id, content, change.now).await?;
-    let attrs = change.attributes;
-    let description = attrs
-        .description
-        .clone()
-        .unwrap_or_else(|| current.description.clone());
-    let content_created_at = attrs
-        .content_created_at
-        .unwrap_or(current.content_created_at);
-    let content_modified_at = attrs.content_modified_at.unwrap_or(change.now);
-    let etag = current.etag + 1;
+    let current = lock_file(c, owner, file_id).await?;
+    let values = decide.decide(&current)?;
+    let key = name_key(&values.name);
+    lock_names(c, owner, current.parent_id).await?;
+    check_name_free(c, owner, current.parent_id, &key, Some(file_id)).await?;
+    let version =
+        insert_version(c, VersionId::random(), file_id, content, values.modified_at).await?;
     sqlx::query(
         "UPDATE files SET name = $1, name_key = $2, etag = $3, current_version_id = $4, \
          modified_at = $5, description = $6, content_created_at = $7, \
          content_modified_at = $8 WHERE id = $9",
     )
-    .bind(name)
+    .bind(&values.name)
     .bind(&key)
-    .bind(etag)
+    .bind(values.etag)
     .bind(version.id)
-    .bind(change.now)
-    .bind(&description)
-    .bind(content_created_at)
-    .bind(content_modified_at)
-    .bind(change.file_id)
+    .bind(values.modified_at)
+    .bind(&values.description)
+    .bind(values.content_created_at)
+    .bind(values.content_modified_at)
+    .bind(file_id)
     .execute(&mut *c)
     .await?;
-    Ok(FileRecord {
-        name: name.to_owned(),
-        description,
-        etag,
-        modified_at: change.now,
-        content_created_at,
-        content_modified_at,
-        version,
-        ..current
-    })
+    let row = (
+        current.id,
+        current.owner_id,
+        current.parent_id,
+        current.created_at,
+    );
+    Ok(written_record(row, &values, version))
 }
 
-pub(super) async fn create_file(c: &mut PgConnection, new: &NewFile) -> DbResult<FileRecord> {
-    insert_file(
-        c,
-        new.owner_id,
-        new.parent_id,
-        &new.name,
-        &new.attributes,
-        &new.content,
-        new.now,
-    )
-    .await
-}
-
-pub(super) async fn add_version(c: &mut PgConnection, new: &NewVersion) -> DbResult<FileRecord> {
-    let change = VersionChange {
-        owner: new.owner_id,
-        file_id: new.file_id,
-        rename: new.rename.as_deref(),
-        if_match: new.if_match,
-        if_none_match: None,
-        attributes: &new.attributes,
-        now: new.now,
-    };
-    insert_new_version(c, &change, &new.content).await
+/// Executes a file write for `owner`. Shared by `write_file` and commit.
+pub(super) async fn write_file(
+    c: &mut PgConnection,
+    owner: UserId,
+    write: &FileWrite,
+    content: &NewContent,
+) -> DbResult<FileRecord> {
+    match write {
+        FileWrite::Create { parent_id, values } => {
+            insert_file(c, owner, *parent_id, values, content).await
+        }
+        FileWrite::NewVersion { file_id, decide } => {
+            insert_new_version(c, owner, *file_id, decide, content).await
+        }
+    }
 }
 
 pub(super) async fn delete_file(
     c: &mut PgConnection,
-    owner: i64,
-    id: i64,
-    if_match: Option<i64>,
+    owner: UserId,
+    id: FileId,
+    decide: &DeleteDecision,
 ) -> DbResult<()> {
-    let etag = lock_file(c, owner, id).await?;
-    if if_match.is_some_and(|want| want != etag) {
-        return Err(StoreError::PreconditionFailed.into());
-    }
+    let current = lock_file(c, owner, id).await?;
+    decide.decide(&current)?;
     sqlx::query(
         "INSERT INTO garbage (key) \
          SELECT o.object_key FROM version_objects o \

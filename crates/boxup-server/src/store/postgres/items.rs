@@ -9,9 +9,9 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::{DbResult, col_u64, name_key, new_id, page_bound};
+use super::{DbResult, col_u64, name_key, page_bound};
 use crate::store::{
-    FolderRecord, ItemKind, ItemRef, NewFolder, ROOT_FOLDER_ID, StoreError, UserRecord,
+    FileId, FolderId, FolderRecord, ItemRef, ItemVersion, NewFolder, StoreError, UserId, UserRecord,
 };
 
 // ---- users ----
@@ -24,7 +24,7 @@ fn user_from_row(row: &PgRow) -> DbResult<UserRecord> {
     })
 }
 
-pub(super) async fn get_user(c: &mut PgConnection, id: i64) -> DbResult<Option<UserRecord>> {
+pub(super) async fn get_user(c: &mut PgConnection, id: UserId) -> DbResult<Option<UserRecord>> {
     let row = sqlx::query("SELECT id, login, name FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *c)
@@ -48,7 +48,7 @@ pub(super) async fn ensure_user(
     {
         return user_from_row(&row);
     }
-    let id = new_id();
+    let id = UserId::random();
     let inserted = sqlx::query(
         "INSERT INTO users (id, login, name) VALUES ($1, $2, $3) \
          ON CONFLICT (login) DO NOTHING",
@@ -90,8 +90,8 @@ fn folder_from_row(row: &PgRow) -> DbResult<FolderRecord> {
 
 pub(super) async fn get_folder(
     c: &mut PgConnection,
-    owner: i64,
-    id: i64,
+    owner: UserId,
+    id: FolderId,
 ) -> DbResult<Option<FolderRecord>> {
     let row = sqlx::query(FOLDER_SELECT)
         .bind(id)
@@ -103,8 +103,12 @@ pub(super) async fn get_folder(
 
 /// `ParentNotFound` unless `parent` is the root or one of the owner's
 /// folders. (Folders are never deleted, so this needs no lock.)
-pub(super) async fn check_parent(c: &mut PgConnection, owner: i64, parent: i64) -> DbResult<()> {
-    if parent == ROOT_FOLDER_ID {
+pub(super) async fn check_parent(
+    c: &mut PgConnection,
+    owner: UserId,
+    parent: FolderId,
+) -> DbResult<()> {
+    if parent == FolderId::ROOT {
         return Ok(());
     }
     let found: bool =
@@ -123,7 +127,11 @@ pub(super) async fn check_parent(c: &mut PgConnection, owner: i64, parent: i64) 
 /// Takes the transaction-scoped advisory lock on the names of (owner,
 /// parent). The key hashes the schema too, so deployments sharing a
 /// database do not contend; it is held until commit or rollback.
-pub(super) async fn lock_names(c: &mut PgConnection, owner: i64, parent: i64) -> DbResult<()> {
+pub(super) async fn lock_names(
+    c: &mut PgConnection,
+    owner: UserId,
+    parent: FolderId,
+) -> DbResult<()> {
     sqlx::query(
         "SELECT pg_advisory_xact_lock(hashtextextended(\
          concat_ws('/', 'boxup-names', current_schema(), $1::bigint, $2::bigint), 0))",
@@ -140,13 +148,13 @@ pub(super) async fn lock_names(c: &mut PgConnection, owner: i64, parent: i64) ->
 /// The caller holds [`lock_names`] for (owner, parent).
 pub(super) async fn check_name_free(
     c: &mut PgConnection,
-    owner: i64,
-    parent: i64,
+    owner: UserId,
+    parent: FolderId,
     key: &str,
-    except_file: Option<i64>,
+    except_file: Option<FileId>,
 ) -> DbResult<()> {
     match find_item(c, owner, parent, key).await? {
-        Some(item) if !(item.kind == ItemKind::File && Some(item.id) == except_file) => {
+        Some(item) if except_file.is_none_or(|file| !item.is_file(file)) => {
             Err(StoreError::NameInUse(item).into())
         }
         _ => Ok(()),
@@ -159,22 +167,21 @@ pub(super) async fn check_name_free(
 /// size, name key; the version columns are NULL for folders.
 fn item_from_row(row: &PgRow) -> DbResult<ItemRef> {
     let kind: i32 = row.try_get(0)?;
-    let version_id: Option<i64> = row.try_get(4)?;
-    let version = match version_id {
-        Some(v) => Some((v, row.try_get(5)?, col_u64(row, 6)?)),
+    let version = match row.try_get(4)? {
+        Some(id) => Some(ItemVersion {
+            id,
+            sha1: row.try_get(5)?,
+            size: col_u64(row, 6)?,
+        }),
         None => None,
     };
-    Ok(ItemRef {
-        kind: if kind == 0 {
-            ItemKind::Folder
-        } else {
-            ItemKind::File
-        },
-        id: row.try_get(1)?,
-        name: row.try_get(2)?,
-        etag: row.try_get(3)?,
+    Ok(ItemRef::from_columns(
+        kind != 0,
+        row.try_get(1)?,
+        row.try_get(2)?,
+        row.try_get(3)?,
         version,
-    })
+    ))
 }
 
 /// Both halves of an item query; `$1` owner, `$2` parent. Macros, so that
@@ -196,8 +203,8 @@ macro_rules! file_items {
 /// The file or folder whose name key is `key` in `parent`.
 pub(super) async fn find_item(
     c: &mut PgConnection,
-    owner: i64,
-    parent: i64,
+    owner: UserId,
+    parent: FolderId,
     key: &str,
 ) -> DbResult<Option<ItemRef>> {
     let row = sqlx::query(concat!(
@@ -217,8 +224,8 @@ pub(super) async fn find_item(
 /// Runs in one REPEATABLE READ snapshot, so the count and the page agree.
 pub(super) async fn list_items(
     c: &mut PgConnection,
-    owner: i64,
-    parent: i64,
+    owner: UserId,
+    parent: FolderId,
     offset: u64,
     limit: u64,
 ) -> DbResult<(u64, Vec<ItemRef>)> {
@@ -256,7 +263,7 @@ pub(super) async fn create_folder(c: &mut PgConnection, new: &NewFolder) -> DbRe
     let key = name_key(&new.name);
     lock_names(c, new.owner_id, new.parent_id).await?;
     check_name_free(c, new.owner_id, new.parent_id, &key, None).await?;
-    let id = new_id();
+    let id = FolderId::random();
     sqlx::query(
         "INSERT INTO folders \
          (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \

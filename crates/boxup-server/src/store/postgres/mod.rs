@@ -93,6 +93,7 @@
 mod conn;
 mod files;
 mod housekeeping;
+mod ids;
 mod items;
 mod schema;
 mod sessions;
@@ -102,10 +103,9 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 
 use super::*;
-pub use super::{ID_MAX, ID_MIN};
 pub use schema::SCHEMA_VERSION;
 use values::{
-    DbError, DbResult, col_u32, col_u64, new_id, object_from_row, page_bound, quote_ident, to_db,
+    DbError, DbResult, col_u32, col_u64, object_from_row, page_bound, quote_ident, to_db,
 };
 
 /// Settings of [`PostgresMetadataStore::connect`].
@@ -163,12 +163,12 @@ impl MetadataStore for PostgresMetadataStore {
         .await
     }
 
-    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
         self.single(&id, |c, &id| Box::pin(items::get_user(c, id)))
             .await
     }
 
-    async fn get_folder(&self, owner: i64, id: i64) -> StoreResult<Option<FolderRecord>> {
+    async fn get_folder(&self, owner: UserId, id: FolderId) -> StoreResult<Option<FolderRecord>> {
         self.single(&(owner, id), |c, &(owner, id)| {
             Box::pin(items::get_folder(c, owner, id))
         })
@@ -182,8 +182,8 @@ impl MetadataStore for PostgresMetadataStore {
 
     async fn find_by_name(
         &self,
-        owner: i64,
-        parent: i64,
+        owner: UserId,
+        parent: FolderId,
         name: &str,
     ) -> StoreResult<Option<ItemRef>> {
         let args = (owner, parent, name_key(name));
@@ -195,8 +195,8 @@ impl MetadataStore for PostgresMetadataStore {
 
     async fn list_items(
         &self,
-        owner: i64,
-        parent: i64,
+        owner: UserId,
+        parent: FolderId,
         offset: u64,
         limit: u64,
     ) -> StoreResult<(u64, Vec<ItemRef>)> {
@@ -207,7 +207,7 @@ impl MetadataStore for PostgresMetadataStore {
         .await
     }
 
-    async fn get_file(&self, owner: i64, id: i64) -> StoreResult<Option<FileRecord>> {
+    async fn get_file(&self, owner: UserId, id: FileId) -> StoreResult<Option<FileRecord>> {
         self.single(&(owner, id), |c, &(owner, id)| {
             Box::pin(files::get_file(c, owner, id))
         })
@@ -216,9 +216,9 @@ impl MetadataStore for PostgresMetadataStore {
 
     async fn get_version(
         &self,
-        owner: i64,
-        file_id: i64,
-        version_id: i64,
+        owner: UserId,
+        file_id: FileId,
+        version_id: VersionId,
     ) -> StoreResult<Option<VersionRecord>> {
         let args = (owner, file_id, version_id);
         self.single(&args, |c, &(owner, file_id, version_id)| {
@@ -227,26 +227,33 @@ impl MetadataStore for PostgresMetadataStore {
         .await
     }
 
-    async fn version_objects(&self, version_id: i64) -> StoreResult<Vec<ObjectRef>> {
+    async fn version_objects(&self, version_id: VersionId) -> StoreResult<Vec<ObjectRef>> {
         self.single(&version_id, |c, &id| {
             Box::pin(files::version_objects(c, id))
         })
         .await
     }
 
-    async fn create_file(&self, new: NewFile) -> StoreResult<FileRecord> {
-        self.write(&new, |c, new| Box::pin(files::create_file(c, new)))
-            .await
+    async fn write_file(&self, change: FileChange) -> StoreResult<FileRecord> {
+        self.write(&change, |c, change| {
+            Box::pin(files::write_file(
+                c,
+                change.owner_id,
+                &change.write,
+                &change.content,
+            ))
+        })
+        .await
     }
 
-    async fn add_version(&self, new: NewVersion) -> StoreResult<FileRecord> {
-        self.write(&new, |c, new| Box::pin(files::add_version(c, new)))
-            .await
-    }
-
-    async fn delete_file(&self, owner: i64, id: i64, if_match: Option<i64>) -> StoreResult<()> {
-        self.write(&(owner, id, if_match), |c, &(owner, id, if_match)| {
-            Box::pin(files::delete_file(c, owner, id, if_match))
+    async fn delete_file(
+        &self,
+        owner: UserId,
+        id: FileId,
+        decide: &DeleteDecision,
+    ) -> StoreResult<()> {
+        self.write(&(owner, id, decide), |c, &(owner, id, decide)| {
+            Box::pin(files::delete_file(c, owner, id, decide))
         })
         .await
     }
@@ -256,7 +263,7 @@ impl MetadataStore for PostgresMetadataStore {
             .await
     }
 
-    async fn get_session(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<SessionRecord>> {
         self.single(id, |c, id| Box::pin(sessions::get_session(c, id)))
             .await
     }
@@ -266,7 +273,11 @@ impl MetadataStore for PostgresMetadataStore {
             .await
     }
 
-    async fn get_part(&self, session_id: &str, index: u32) -> StoreResult<Option<PartRecord>> {
+    async fn get_part(
+        &self,
+        session_id: &SessionId,
+        index: u32,
+    ) -> StoreResult<Option<PartRecord>> {
         self.single(&(session_id, index), |c, &(id, index)| {
             Box::pin(sessions::get_part(c, id, index))
         })
@@ -275,7 +286,7 @@ impl MetadataStore for PostgresMetadataStore {
 
     async fn list_parts(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         offset: u64,
         limit: u64,
     ) -> StoreResult<(u64, Vec<PartRecord>)> {
@@ -288,7 +299,7 @@ impl MetadataStore for PostgresMetadataStore {
 
     async fn advance_frontier(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         from: u64,
         to: &Frontier,
     ) -> StoreResult<bool> {
@@ -305,7 +316,7 @@ impl MetadataStore for PostgresMetadataStore {
         .await
     }
 
-    async fn delete_session(&self, id: &str) -> StoreResult<()> {
+    async fn delete_session(&self, id: &SessionId) -> StoreResult<()> {
         self.write(id, |c, id| Box::pin(sessions::delete_session(c, id)))
             .await
     }

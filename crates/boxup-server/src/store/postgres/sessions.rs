@@ -11,11 +11,11 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use super::files::{VersionChange, insert_file, insert_new_version};
+use super::files::write_file;
 use super::{DbResult, col_u32, col_u64, object_from_row, page_bound, to_db};
 use crate::store::{
-    CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord,
-    SessionRecord, SessionState, SessionTarget, StoreError,
+    CommitSession, CommittedVersion, FileRecord, Frontier, NewContent, ObjectRef, PartInsert,
+    PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, StoreError,
 };
 
 fn state_from_db(s: &str) -> DbResult<SessionState> {
@@ -35,11 +35,11 @@ fn session_from_row(row: &PgRow) -> DbResult<SessionRecord> {
     let target = SessionTarget::from_columns(row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)
         .ok_or_else(|| StoreError::backend("session row has an inconsistent target"))?;
     let state: String = row.try_get(9)?;
-    let committed = match (
-        row.try_get::<Option<i64>, _>(14)?,
-        row.try_get::<Option<i64>, _>(15)?,
-    ) {
-        (Some(file), Some(version)) => Some((file, version)),
+    let committed = match (row.try_get(14)?, row.try_get(15)?) {
+        (Some(file_id), Some(version_id)) => Some(CommittedVersion {
+            file_id,
+            version_id,
+        }),
         _ => None,
     };
     Ok(SessionRecord {
@@ -101,7 +101,10 @@ pub(super) async fn create_session(c: &mut PgConnection, s: &SessionRecord) -> D
     Ok(())
 }
 
-pub(super) async fn get_session(c: &mut PgConnection, id: &str) -> DbResult<Option<SessionRecord>> {
+pub(super) async fn get_session(
+    c: &mut PgConnection,
+    id: &SessionId,
+) -> DbResult<Option<SessionRecord>> {
     let row = sqlx::query(session_select!())
         .bind(id)
         .fetch_optional(&mut *c)
@@ -113,7 +116,7 @@ pub(super) async fn get_session(c: &mut PgConnection, id: &str) -> DbResult<Opti
 /// `strength` is a row-lock clause, `FOR UPDATE` or `FOR NO KEY UPDATE`.
 async fn lock_session(
     c: &mut PgConnection,
-    id: &str,
+    id: &SessionId,
     strength: LockStrength,
 ) -> DbResult<Option<SessionState>> {
     let sql = match strength {
@@ -137,7 +140,7 @@ enum LockStrength {
 
 pub(super) async fn get_part(
     c: &mut PgConnection,
-    session_id: &str,
+    session_id: &SessionId,
     index: u32,
 ) -> DbResult<Option<PartRecord>> {
     let row = sqlx::query(concat!(
@@ -189,7 +192,7 @@ pub(super) async fn insert_part(c: &mut PgConnection, part: &PartRecord) -> DbRe
 /// Runs in one REPEATABLE READ snapshot, so the count and the page agree.
 pub(super) async fn list_parts(
     c: &mut PgConnection,
-    session_id: &str,
+    session_id: &SessionId,
     offset: u64,
     limit: u64,
 ) -> DbResult<(u64, Vec<PartRecord>)> {
@@ -217,7 +220,7 @@ pub(super) async fn list_parts(
 /// session exists at all, to tell `false` from `NotFound`.
 pub(super) async fn advance_frontier(
     c: &mut PgConnection,
-    session_id: &str,
+    session_id: &SessionId,
     from: u64,
     to: &Frontier,
 ) -> DbResult<bool> {
@@ -241,7 +244,7 @@ pub(super) async fn advance_frontier(
 }
 
 /// The session's part objects in index (= file) order.
-async fn part_objects(c: &mut PgConnection, session_id: &str) -> DbResult<Vec<ObjectRef>> {
+async fn part_objects(c: &mut PgConnection, session_id: &SessionId) -> DbResult<Vec<ObjectRef>> {
     let rows = sqlx::query(
         "SELECT object_key, byte_offset, size FROM parts WHERE session_id = $1 ORDER BY idx",
     )
@@ -267,42 +270,14 @@ pub(super) async fn commit_session(
         .as_ref()
         .map(session_from_row)
         .transpose()?
-        .filter(|s| s.owner_id == commit.owner_id)
         .ok_or(StoreError::NotFound)?;
-    if session.state != SessionState::Open {
-        return Err(StoreError::SessionNotOpen(session.state).into());
-    }
+    let write = commit.decide.decide(&session)?;
     let content = NewContent {
         size: session.file_size,
         sha1: commit.sha1.clone(),
         objects: part_objects(c, &session.id).await?,
     };
-    let file = match &session.target {
-        SessionTarget::NewFile { folder_id, name } => {
-            insert_file(
-                c,
-                session.owner_id,
-                *folder_id,
-                name,
-                &commit.attributes,
-                &content,
-                commit.now,
-            )
-            .await?
-        }
-        SessionTarget::NewVersion { file_id, name } => {
-            let change = VersionChange {
-                owner: session.owner_id,
-                file_id: *file_id,
-                rename: name.as_deref(),
-                if_match: commit.if_match,
-                if_none_match: commit.if_none_match,
-                attributes: &commit.attributes,
-                now: commit.now,
-            };
-            insert_new_version(c, &change, &content).await?
-        }
-    };
+    let file = write_file(c, session.owner_id, &write, &content).await?;
     sqlx::query(
         "UPDATE sessions SET state = 'committed', committed_file_id = $1, \
          committed_version_id = $2 WHERE id = $3",
@@ -315,7 +290,7 @@ pub(super) async fn commit_session(
     Ok(file)
 }
 
-pub(super) async fn delete_session(c: &mut PgConnection, id: &str) -> DbResult<()> {
+pub(super) async fn delete_session(c: &mut PgConnection, id: &SessionId) -> DbResult<()> {
     let state = lock_session(c, id, LockStrength::Update)
         .await?
         .ok_or(StoreError::NotFound)?;

@@ -10,7 +10,6 @@
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use super::{ID_MAX, ID_MIN};
 use crate::store::{ObjectRef, StoreError};
 
 /// An error inside a transaction: a semantic store error (returned as is)
@@ -71,12 +70,6 @@ pub(super) fn out_of_range(idx: usize, v: i64) -> DbError {
     DbError::Store(StoreError::backend(format!(
         "column {idx} holds {v}, out of range"
     )))
-}
-
-/// A fresh random id. Not checked here: a collision violates the primary
-/// key, and the transaction is retried with a new one.
-pub(super) fn new_id() -> i64 {
-    rand::random_range(ID_MIN..=ID_MAX)
 }
 
 /// `name` as a quoted SQL identifier (for DDL, which takes no parameters).

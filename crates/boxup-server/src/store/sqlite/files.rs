@@ -5,8 +5,8 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::items::{check_name_free, check_parent};
 use super::{DbResult, col_u64, name_key, new_id, to_db};
 use crate::store::{
-    FileAttributes, FileRecord, NewContent, NewFile, NewVersion, ObjectRef, StoreError,
-    VersionRecord,
+    DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, NewContent, ObjectRef,
+    StoreError, UserId, VersionDecision, VersionId, VersionRecord,
 };
 
 const FILE_SELECT: &str = "SELECT f.id, f.owner_id, f.parent_id, f.name, f.description, f.etag, \
@@ -36,7 +36,11 @@ fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
     })
 }
 
-pub(super) fn get_file(tx: &Transaction<'_>, owner: i64, id: i64) -> DbResult<Option<FileRecord>> {
+pub(super) fn get_file(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: FileId,
+) -> DbResult<Option<FileRecord>> {
     let sql = format!("{FILE_SELECT} WHERE f.id = ?1 AND f.owner_id = ?2");
     Ok(tx
         .prepare_cached(&sql)?
@@ -45,16 +49,16 @@ pub(super) fn get_file(tx: &Transaction<'_>, owner: i64, id: i64) -> DbResult<Op
 }
 
 /// The file, which the caller knows exists (read back after a write).
-fn load_file(tx: &Transaction<'_>, owner: i64, id: i64) -> DbResult<FileRecord> {
+fn load_file(tx: &Transaction<'_>, owner: UserId, id: FileId) -> DbResult<FileRecord> {
     get_file(tx, owner, id)?
         .ok_or_else(|| StoreError::backend(format!("file {id} vanished mid-transaction")).into())
 }
 
 pub(super) fn get_version(
     tx: &Transaction<'_>,
-    owner: i64,
-    file_id: i64,
-    version_id: i64,
+    owner: UserId,
+    file_id: FileId,
+    version_id: VersionId,
 ) -> DbResult<Option<VersionRecord>> {
     let sql = "SELECT v.id, v.file_id, v.size, v.sha1, v.created_at \
                FROM file_versions v JOIN files f ON f.id = v.file_id \
@@ -73,12 +77,15 @@ pub(super) fn get_version(
         .optional()?)
 }
 
-pub(super) fn version_objects(tx: &Transaction<'_>, version_id: i64) -> DbResult<Vec<ObjectRef>> {
+pub(super) fn version_objects(
+    tx: &Transaction<'_>,
+    version_id: VersionId,
+) -> DbResult<Vec<ObjectRef>> {
     let mut stmt = tx.prepare_cached(
         "SELECT object_key, offset, size FROM version_objects \
          WHERE version_id = ?1 ORDER BY idx",
     )?;
-    let rows = stmt.query_map([version_id], |row| {
+    let rows = stmt.query_map(params![version_id], |row| {
         Ok(ObjectRef {
             key: row.get(0)?,
             offset: col_u64(row, 1)?,
@@ -92,11 +99,11 @@ pub(super) fn version_objects(tx: &Transaction<'_>, version_id: i64) -> DbResult
 /// new version id.
 fn insert_version(
     tx: &Transaction<'_>,
-    file_id: i64,
+    file_id: FileId,
     content: &NewContent,
     now: i64,
-) -> DbResult<i64> {
-    let id = new_id(tx, "file_versions")?;
+) -> DbResult<VersionId> {
+    let id = VersionId(new_id(tx, "file_versions")?);
     tx.prepare_cached(
         "INSERT INTO file_versions (id, file_id, size, sha1, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -124,143 +131,103 @@ fn insert_version(
     Ok(id)
 }
 
-/// A new file in `parent` with its first version (etag 0). Shared by
-/// `create_file` and the commit of a new-file session.
-pub(super) fn insert_file(
+/// A new file in `parent` with its first version, dated `values.modified_at`.
+fn insert_file(
     tx: &Transaction<'_>,
-    owner: i64,
-    parent: i64,
-    name: &str,
-    attributes: &FileAttributes,
+    owner: UserId,
+    parent: FolderId,
+    values: &FileValues,
     content: &NewContent,
-    now: i64,
 ) -> DbResult<FileRecord> {
     check_parent(tx, owner, parent)?;
-    let key = name_key(name);
+    let key = name_key(&values.name);
     check_name_free(tx, owner, parent, &key, None)?;
-    let file_id = new_id(tx, "files")?;
+    let file_id = FileId(new_id(tx, "files")?);
     // The version refers to the file, so the file goes first with a
     // placeholder version id, fixed right after (no foreign key on it).
     tx.prepare_cached(
         "INSERT INTO files (id, owner_id, parent_id, name, name_key, description, etag, \
          created_at, modified_at, content_created_at, content_modified_at, current_version_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7, ?8, ?9, 0)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, 0)",
     )?
     .execute(params![
         file_id,
         owner,
         parent,
-        name,
+        values.name,
         key,
-        attributes.description.as_deref().unwrap_or(""),
-        now,
-        attributes.content_created_at.unwrap_or(now),
-        attributes.content_modified_at.unwrap_or(now),
+        values.description,
+        values.etag,
+        values.modified_at,
+        values.content_created_at,
+        values.content_modified_at,
     ])?;
-    let version_id = insert_version(tx, file_id, content, now)?;
+    let version_id = insert_version(tx, file_id, content, values.modified_at)?;
     tx.prepare_cached("UPDATE files SET current_version_id = ?1 WHERE id = ?2")?
         .execute(params![version_id, file_id])?;
     load_file(tx, owner, file_id)
 }
 
-/// What a new version of an existing file carries besides its content.
-pub(super) struct VersionChange<'a> {
-    pub owner: i64,
-    pub file_id: i64,
-    pub rename: Option<&'a str>,
-    pub if_match: Option<i64>,
-    pub if_none_match: Option<i64>,
-    pub attributes: &'a FileAttributes,
-    pub now: i64,
-}
-
-/// A new current version of an existing file: `NotFound` (no such file of
-/// the owner), then `PreconditionFailed` (etag checks), then `NameInUse`
-/// (a rename onto another item). Bumps the etag by one. Shared by
-/// `add_version` and the commit of a new-version session.
-pub(super) fn insert_new_version(
+/// A new current version of `file_id` with the values `decide` picks from
+/// the file as it stands: `NotFound`, the decision's error, then `NameInUse`.
+fn insert_new_version(
     tx: &Transaction<'_>,
-    change: &VersionChange<'_>,
+    owner: UserId,
+    file_id: FileId,
+    decide: &VersionDecision,
     content: &NewContent,
 ) -> DbResult<FileRecord> {
-    let current = get_file(tx, change.owner, change.file_id)?.ok_or(StoreError::NotFound)?;
-    if change.if_match.is_some_and(|etag| etag != current.etag)
-        || change
-            .if_none_match
-            .is_some_and(|etag| etag == current.etag)
-    {
-        return Err(StoreError::PreconditionFailed.into());
-    }
-    let name = change.rename.unwrap_or(&current.name);
-    let key = name_key(name);
-    check_name_free(
-        tx,
-        change.owner,
-        current.parent_id,
-        &key,
-        Some(change.file_id),
-    )?;
-    let version_id = insert_version(tx, change.file_id, content, change.now)?;
-    let attrs = change.attributes;
+    // The write transaction (BEGIN IMMEDIATE) already excludes every other
+    // writer, so the row read here is the row updated below.
+    let current = get_file(tx, owner, file_id)?.ok_or(StoreError::NotFound)?;
+    let values = decide.decide(&current)?;
+    let key = name_key(&values.name);
+    check_name_free(tx, owner, current.parent_id, &key, Some(file_id))?;
+    let version_id = insert_version(tx, file_id, content, values.modified_at)?;
     tx.prepare_cached(
-        "UPDATE files SET name = ?1, name_key = ?2, etag = etag + 1, current_version_id = ?3, \
-         modified_at = ?4, description = ?5, content_created_at = ?6, content_modified_at = ?7 \
-         WHERE id = ?8",
+        "UPDATE files SET name = ?1, name_key = ?2, etag = ?3, current_version_id = ?4, \
+         modified_at = ?5, description = ?6, content_created_at = ?7, content_modified_at = ?8 \
+         WHERE id = ?9",
     )?
     .execute(params![
-        name,
+        values.name,
         key,
+        values.etag,
         version_id,
-        change.now,
-        attrs.description.as_deref().unwrap_or(&current.description),
-        attrs
-            .content_created_at
-            .unwrap_or(current.content_created_at),
-        attrs.content_modified_at.unwrap_or(change.now),
-        change.file_id,
+        values.modified_at,
+        values.description,
+        values.content_created_at,
+        values.content_modified_at,
+        file_id,
     ])?;
-    load_file(tx, change.owner, change.file_id)
+    load_file(tx, owner, file_id)
 }
 
-pub(super) fn create_file(tx: &Transaction<'_>, new: &NewFile) -> DbResult<FileRecord> {
-    insert_file(
-        tx,
-        new.owner_id,
-        new.parent_id,
-        &new.name,
-        &new.attributes,
-        &new.content,
-        new.now,
-    )
-}
-
-pub(super) fn add_version(tx: &Transaction<'_>, new: &NewVersion) -> DbResult<FileRecord> {
-    let change = VersionChange {
-        owner: new.owner_id,
-        file_id: new.file_id,
-        rename: new.rename.as_deref(),
-        if_match: new.if_match,
-        if_none_match: None,
-        attributes: &new.attributes,
-        now: new.now,
-    };
-    insert_new_version(tx, &change, &new.content)
+/// Executes a file write for `owner`. Shared by `write_file` and commit.
+pub(super) fn write_file(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    write: &FileWrite,
+    content: &NewContent,
+) -> DbResult<FileRecord> {
+    match write {
+        FileWrite::Create { parent_id, values } => {
+            insert_file(tx, owner, *parent_id, values, content)
+        }
+        FileWrite::NewVersion { file_id, decide } => {
+            insert_new_version(tx, owner, *file_id, decide, content)
+        }
+    }
 }
 
 pub(super) fn delete_file(
     tx: &Transaction<'_>,
-    owner: i64,
-    id: i64,
-    if_match: Option<i64>,
+    owner: UserId,
+    id: FileId,
+    decide: &DeleteDecision,
 ) -> DbResult<()> {
-    let etag: i64 = tx
-        .prepare_cached("SELECT etag FROM files WHERE id = ?1 AND owner_id = ?2")?
-        .query_row(params![id, owner], |r| r.get(0))
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
-    if if_match.is_some_and(|want| want != etag) {
-        return Err(StoreError::PreconditionFailed.into());
-    }
+    let current = get_file(tx, owner, id)?.ok_or(StoreError::NotFound)?;
+    decide.decide(&current)?;
     tx.prepare_cached(
         "INSERT OR IGNORE INTO garbage (key) \
          SELECT o.object_key FROM version_objects o \

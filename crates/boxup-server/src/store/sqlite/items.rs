@@ -3,7 +3,9 @@
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{DbResult, col_u64, name_key, new_id, page_bound};
-use crate::store::{FolderRecord, ItemKind, ItemRef, NewFolder, ROOT_FOLDER_ID, StoreError};
+use crate::store::{
+    FileId, FolderId, FolderRecord, ItemRef, ItemVersion, NewFolder, StoreError, UserId,
+};
 
 const FOLDER_COLUMNS: &str =
     "id, owner_id, parent_id, name, description, etag, created_at, modified_at";
@@ -23,8 +25,8 @@ fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<FolderRecord> {
 
 pub(super) fn get_folder(
     tx: &Transaction<'_>,
-    owner: i64,
-    id: i64,
+    owner: UserId,
+    id: FolderId,
 ) -> DbResult<Option<FolderRecord>> {
     let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?1 AND owner_id = ?2");
     Ok(tx
@@ -34,8 +36,8 @@ pub(super) fn get_folder(
 }
 
 /// `ParentNotFound` unless `parent` is the root or one of the owner's folders.
-pub(super) fn check_parent(tx: &Transaction<'_>, owner: i64, parent: i64) -> DbResult<()> {
-    if parent == ROOT_FOLDER_ID {
+pub(super) fn check_parent(tx: &Transaction<'_>, owner: UserId, parent: FolderId) -> DbResult<()> {
+    if parent == FolderId::ROOT {
         return Ok(());
     }
     let found = tx
@@ -52,13 +54,13 @@ pub(super) fn check_parent(tx: &Transaction<'_>, owner: i64, parent: i64) -> DbR
 /// except the file `except_file` itself (a file renamed to its own name).
 pub(super) fn check_name_free(
     tx: &Transaction<'_>,
-    owner: i64,
-    parent: i64,
+    owner: UserId,
+    parent: FolderId,
     key: &str,
-    except_file: Option<i64>,
+    except_file: Option<FileId>,
 ) -> DbResult<()> {
     match find_item(tx, owner, parent, key)? {
-        Some(item) if !(item.kind == ItemKind::File && Some(item.id) == except_file) => {
+        Some(item) if except_file.is_none_or(|file| !item.is_file(file)) => {
             Err(StoreError::NameInUse(item).into())
         }
         _ => Ok(()),
@@ -69,22 +71,21 @@ pub(super) fn check_name_free(
 /// size; the version columns are NULL for folders.
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<ItemRef> {
     let kind: i64 = row.get(0)?;
-    let version_id: Option<i64> = row.get(4)?;
-    let version = match version_id {
-        Some(v) => Some((v, row.get(5)?, col_u64(row, 6)?)),
+    let version = match row.get(4)? {
+        Some(id) => Some(ItemVersion {
+            id,
+            sha1: row.get(5)?,
+            size: col_u64(row, 6)?,
+        }),
         None => None,
     };
-    Ok(ItemRef {
-        kind: if kind == 0 {
-            ItemKind::Folder
-        } else {
-            ItemKind::File
-        },
-        id: row.get(1)?,
-        name: row.get(2)?,
-        etag: row.get(3)?,
+    Ok(ItemRef::from_columns(
+        kind != 0,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
         version,
-    })
+    ))
 }
 
 const FOLDER_ITEMS: &str = "SELECT 0, id, name, etag, NULL, NULL, NULL, name_key \
@@ -96,8 +97,8 @@ const FILE_ITEMS: &str = "SELECT 1, f.id, f.name, f.etag, v.id, v.sha1, v.size, 
 /// The file or folder whose name key is `key` in `parent`.
 pub(super) fn find_item(
     tx: &Transaction<'_>,
-    owner: i64,
-    parent: i64,
+    owner: UserId,
+    parent: FolderId,
     key: &str,
 ) -> DbResult<Option<ItemRef>> {
     let sql = format!(
@@ -111,8 +112,8 @@ pub(super) fn find_item(
 
 pub(super) fn list_items(
     tx: &Transaction<'_>,
-    owner: i64,
-    parent: i64,
+    owner: UserId,
+    parent: FolderId,
     offset: u64,
     limit: u64,
 ) -> DbResult<(u64, Vec<ItemRef>)> {
@@ -139,7 +140,7 @@ pub(super) fn create_folder(tx: &Transaction<'_>, new: &NewFolder) -> DbResult<F
     check_parent(tx, new.owner_id, new.parent_id)?;
     let key = name_key(&new.name);
     check_name_free(tx, new.owner_id, new.parent_id, &key, None)?;
-    let id = new_id(tx, "folders")?;
+    let id = FolderId(new_id(tx, "folders")?);
     tx.prepare_cached(
         "INSERT INTO folders \
          (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \

@@ -18,17 +18,15 @@
 //!   both tables in the same transaction;
 //! - timestamps are the caller's `now`; the store never reads the clock.
 //!
-//! Defaults this backend chooses where the trait is silent: a new file's
-//! `description` is `""` and its content times are `now` unless given; a
-//! new version keeps the description and `content_created_at` unless given
-//! and sets `content_modified_at` to the given value or `now`;
-//! `If-Match`/`If-None-Match` on a new-file commit are ignored (there is no
-//! etag to compare); listing an unknown folder or the parts of an unknown
-//! session gives `(0, [])`.
+//! The store makes no protocol decision: row values, preconditions and
+//! what a commit produces come from the service as decisions (see
+//! `store::writes`), written verbatim. Where the trait is silent, listing an
+//! unknown folder or the parts of an unknown session gives `(0, [])`.
 
 mod conn;
 mod files;
 mod housekeeping;
+mod ids;
 mod items;
 mod schema;
 mod sessions;
@@ -43,8 +41,6 @@ use rusqlite::types::Type;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 
 use super::*;
-
-pub use super::{ID_MAX, ID_MIN};
 
 /// How long a statement waits for another process holding the write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -148,7 +144,7 @@ impl MetadataStore for SqliteMetadataStore {
             if let Some(user) = existing {
                 return Ok(user);
             }
-            let id = new_id(tx, "users")?;
+            let id = UserId(new_id(tx, "users")?);
             tx.execute(
                 "INSERT INTO users (id, login, name) VALUES (?1, ?2, ?3)",
                 rusqlite::params![id, login, name],
@@ -158,7 +154,7 @@ impl MetadataStore for SqliteMetadataStore {
         .await
     }
 
-    async fn get_user(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
         self.read(move |tx| {
             Ok(tx
                 .query_row(
@@ -171,7 +167,7 @@ impl MetadataStore for SqliteMetadataStore {
         .await
     }
 
-    async fn get_folder(&self, owner: i64, id: i64) -> StoreResult<Option<FolderRecord>> {
+    async fn get_folder(&self, owner: UserId, id: FolderId) -> StoreResult<Option<FolderRecord>> {
         self.read(move |tx| items::get_folder(tx, owner, id)).await
     }
 
@@ -181,8 +177,8 @@ impl MetadataStore for SqliteMetadataStore {
 
     async fn find_by_name(
         &self,
-        owner: i64,
-        parent: i64,
+        owner: UserId,
+        parent: FolderId,
         name: &str,
     ) -> StoreResult<Option<ItemRef>> {
         let key = name_key(name);
@@ -192,8 +188,8 @@ impl MetadataStore for SqliteMetadataStore {
 
     async fn list_items(
         &self,
-        owner: i64,
-        parent: i64,
+        owner: UserId,
+        parent: FolderId,
         offset: u64,
         limit: u64,
     ) -> StoreResult<(u64, Vec<ItemRef>)> {
@@ -201,35 +197,38 @@ impl MetadataStore for SqliteMetadataStore {
             .await
     }
 
-    async fn get_file(&self, owner: i64, id: i64) -> StoreResult<Option<FileRecord>> {
+    async fn get_file(&self, owner: UserId, id: FileId) -> StoreResult<Option<FileRecord>> {
         self.read(move |tx| files::get_file(tx, owner, id)).await
     }
 
     async fn get_version(
         &self,
-        owner: i64,
-        file_id: i64,
-        version_id: i64,
+        owner: UserId,
+        file_id: FileId,
+        version_id: VersionId,
     ) -> StoreResult<Option<VersionRecord>> {
         self.read(move |tx| files::get_version(tx, owner, file_id, version_id))
             .await
     }
 
-    async fn version_objects(&self, version_id: i64) -> StoreResult<Vec<ObjectRef>> {
+    async fn version_objects(&self, version_id: VersionId) -> StoreResult<Vec<ObjectRef>> {
         self.read(move |tx| files::version_objects(tx, version_id))
             .await
     }
 
-    async fn create_file(&self, new: NewFile) -> StoreResult<FileRecord> {
-        self.write(move |tx| files::create_file(tx, &new)).await
+    async fn write_file(&self, change: FileChange) -> StoreResult<FileRecord> {
+        self.write(move |tx| files::write_file(tx, change.owner_id, &change.write, &change.content))
+            .await
     }
 
-    async fn add_version(&self, new: NewVersion) -> StoreResult<FileRecord> {
-        self.write(move |tx| files::add_version(tx, &new)).await
-    }
-
-    async fn delete_file(&self, owner: i64, id: i64, if_match: Option<i64>) -> StoreResult<()> {
-        self.write(move |tx| files::delete_file(tx, owner, id, if_match))
+    async fn delete_file(
+        &self,
+        owner: UserId,
+        id: FileId,
+        decide: &DeleteDecision,
+    ) -> StoreResult<()> {
+        let decide = decide.clone();
+        self.write(move |tx| files::delete_file(tx, owner, id, &decide))
             .await
     }
 
@@ -239,8 +238,8 @@ impl MetadataStore for SqliteMetadataStore {
             .await
     }
 
-    async fn get_session(&self, id: &str) -> StoreResult<Option<SessionRecord>> {
-        let id = id.to_owned();
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<SessionRecord>> {
+        let id = id.clone();
         self.read(move |tx| sessions::get_session(tx, &id)).await
     }
 
@@ -249,32 +248,36 @@ impl MetadataStore for SqliteMetadataStore {
         self.write(move |tx| sessions::insert_part(tx, &part)).await
     }
 
-    async fn get_part(&self, session_id: &str, index: u32) -> StoreResult<Option<PartRecord>> {
-        let id = session_id.to_owned();
+    async fn get_part(
+        &self,
+        session_id: &SessionId,
+        index: u32,
+    ) -> StoreResult<Option<PartRecord>> {
+        let id = session_id.clone();
         self.read(move |tx| sessions::get_part(tx, &id, index))
             .await
     }
 
     async fn list_parts(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         offset: u64,
         limit: u64,
     ) -> StoreResult<(u64, Vec<PartRecord>)> {
-        let id = session_id.to_owned();
+        let id = session_id.clone();
         self.read(move |tx| sessions::list_parts(tx, &id, offset, limit))
             .await
     }
 
     async fn advance_frontier(
         &self,
-        session_id: &str,
+        session_id: &SessionId,
         from: u64,
         to: &Frontier,
     ) -> StoreResult<bool> {
         // Relaxed: a frontier lost to a power cut is only a midstate
         // behind the truth; the next commit re-hashes from it.
-        let (id, to) = (session_id.to_owned(), to.clone());
+        let (id, to) = (session_id.clone(), to.clone());
         self.write_relaxed(move |tx| sessions::advance_frontier(tx, &id, from, &to))
             .await
     }
@@ -284,8 +287,8 @@ impl MetadataStore for SqliteMetadataStore {
             .await
     }
 
-    async fn delete_session(&self, id: &str) -> StoreResult<()> {
-        let id = id.to_owned();
+    async fn delete_session(&self, id: &SessionId) -> StoreResult<()> {
+        let id = id.clone();
         self.write(move |tx| sessions::delete_session(tx, &id))
             .await
     }

@@ -2,11 +2,11 @@
 
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::files::{VersionChange, insert_file, insert_new_version};
+use super::files::write_file;
 use super::{DbResult, col_u64, page_bound, to_db};
 use crate::store::{
-    CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord,
-    SessionRecord, SessionState, SessionTarget, StoreError,
+    CommitSession, CommittedVersion, FileRecord, Frontier, NewContent, ObjectRef, PartInsert,
+    PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, StoreError,
 };
 
 fn state_from_db(idx: usize, s: &str) -> rusqlite::Result<SessionState> {
@@ -33,11 +33,11 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
             )
         })?;
     let state: String = row.get(9)?;
-    let committed = match (
-        row.get::<_, Option<i64>>(14)?,
-        row.get::<_, Option<i64>>(15)?,
-    ) {
-        (Some(file), Some(version)) => Some((file, version)),
+    let committed = match (row.get(14)?, row.get(15)?) {
+        (Some(file_id), Some(version_id)) => Some(CommittedVersion {
+            file_id,
+            version_id,
+        }),
         _ => None,
     };
     Ok(SessionRecord {
@@ -96,7 +96,7 @@ pub(super) fn create_session(tx: &Transaction<'_>, s: &SessionRecord) -> DbResul
     Ok(())
 }
 
-pub(super) fn get_session(tx: &Transaction<'_>, id: &str) -> DbResult<Option<SessionRecord>> {
+pub(super) fn get_session(tx: &Transaction<'_>, id: &SessionId) -> DbResult<Option<SessionRecord>> {
     let sql = format!("{SESSION_SELECT} WHERE id = ?1");
     Ok(tx
         .prepare_cached(&sql)?
@@ -104,7 +104,7 @@ pub(super) fn get_session(tx: &Transaction<'_>, id: &str) -> DbResult<Option<Ses
         .optional()?)
 }
 
-fn session_state(tx: &Transaction<'_>, id: &str) -> DbResult<Option<SessionState>> {
+fn session_state(tx: &Transaction<'_>, id: &SessionId) -> DbResult<Option<SessionState>> {
     let state: Option<String> = tx
         .prepare_cached("SELECT state FROM sessions WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
@@ -114,7 +114,7 @@ fn session_state(tx: &Transaction<'_>, id: &str) -> DbResult<Option<SessionState
 
 pub(super) fn get_part(
     tx: &Transaction<'_>,
-    session_id: &str,
+    session_id: &SessionId,
     index: u32,
 ) -> DbResult<Option<PartRecord>> {
     let sql = format!("{PART_SELECT} WHERE session_id = ?1 AND idx = ?2");
@@ -153,7 +153,7 @@ pub(super) fn insert_part(tx: &Transaction<'_>, part: &PartRecord) -> DbResult<P
 
 pub(super) fn list_parts(
     tx: &Transaction<'_>,
-    session_id: &str,
+    session_id: &SessionId,
     offset: u64,
     limit: u64,
 ) -> DbResult<(u64, Vec<PartRecord>)> {
@@ -173,7 +173,7 @@ pub(super) fn list_parts(
 
 pub(super) fn advance_frontier(
     tx: &Transaction<'_>,
-    session_id: &str,
+    session_id: &SessionId,
     from: u64,
     to: &Frontier,
 ) -> DbResult<bool> {
@@ -195,7 +195,7 @@ pub(super) fn advance_frontier(
 }
 
 /// The session's part objects in index (= file) order.
-fn part_objects(tx: &Transaction<'_>, session_id: &str) -> DbResult<Vec<ObjectRef>> {
+fn part_objects(tx: &Transaction<'_>, session_id: &SessionId) -> DbResult<Vec<ObjectRef>> {
     let mut stmt = tx.prepare_cached(
         "SELECT object_key, offset, size FROM parts WHERE session_id = ?1 ORDER BY idx",
     )?;
@@ -210,40 +210,16 @@ fn part_objects(tx: &Transaction<'_>, session_id: &str) -> DbResult<Vec<ObjectRe
 }
 
 pub(super) fn commit_session(tx: &Transaction<'_>, commit: &CommitSession) -> DbResult<FileRecord> {
-    let session = get_session(tx, &commit.session_id)?
-        .filter(|s| s.owner_id == commit.owner_id)
-        .ok_or(StoreError::NotFound)?;
-    if session.state != SessionState::Open {
-        return Err(StoreError::SessionNotOpen(session.state).into());
-    }
+    // The write transaction excludes every other writer: the session read
+    // here is the one marked committed below.
+    let session = get_session(tx, &commit.session_id)?.ok_or(StoreError::NotFound)?;
+    let write = commit.decide.decide(&session)?;
     let content = NewContent {
         size: session.file_size,
         sha1: commit.sha1.clone(),
         objects: part_objects(tx, &session.id)?,
     };
-    let file = match &session.target {
-        SessionTarget::NewFile { folder_id, name } => insert_file(
-            tx,
-            session.owner_id,
-            *folder_id,
-            name,
-            &commit.attributes,
-            &content,
-            commit.now,
-        )?,
-        SessionTarget::NewVersion { file_id, name } => {
-            let change = VersionChange {
-                owner: session.owner_id,
-                file_id: *file_id,
-                rename: name.as_deref(),
-                if_match: commit.if_match,
-                if_none_match: commit.if_none_match,
-                attributes: &commit.attributes,
-                now: commit.now,
-            };
-            insert_new_version(tx, &change, &content)?
-        }
-    };
+    let file = write_file(tx, session.owner_id, &write, &content)?;
     tx.prepare_cached(
         "UPDATE sessions SET state = 'committed', committed_file_id = ?1, \
          committed_version_id = ?2 WHERE id = ?3",
@@ -252,7 +228,7 @@ pub(super) fn commit_session(tx: &Transaction<'_>, commit: &CommitSession) -> Db
     Ok(file)
 }
 
-pub(super) fn delete_session(tx: &Transaction<'_>, id: &str) -> DbResult<()> {
+pub(super) fn delete_session(tx: &Transaction<'_>, id: &SessionId) -> DbResult<()> {
     let state = session_state(tx, id)?.ok_or(StoreError::NotFound)?;
     if state != SessionState::Committed {
         // The parts' objects belong to no version: queue them for deletion.

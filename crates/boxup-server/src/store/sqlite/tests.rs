@@ -58,7 +58,9 @@ async fn a_relaxed_frontier_write_restores_full_sync_even_when_it_fails() {
         offset: 10,
         state: vec![1, 2, 3],
     };
-    let missing = store.advance_frontier("NO-SUCH-SESSION", 0, &to).await;
+    let missing = store
+        .advance_frontier(&SessionId::from("NO-SUCH-SESSION"), 0, &to)
+        .await;
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
     // synchronous: 2 = FULL, so the next part row is fsynced again.
     assert_eq!(pragma(&store, "synchronous"), "Integer(2)");

@@ -7,18 +7,16 @@ use super::*;
 pub async fn check_commit_new_file(store: &dyn MetadataStore) {
     let owner = user(store, "commitfile").await;
     let folder = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "uploads"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "uploads"))
         .await
         .unwrap();
     let s = session(owner, to_file(folder.id, "Big.bin"), 25);
     let parts = session_with_parts(store, &s).await;
-    let c = CommitSession {
-        attributes: FileAttributes {
-            content_modified_at: Some(NOW - 5),
-            ..FileAttributes::default()
-        },
-        ..commit(&s, 77)
+    let attributes = FileAttributes {
+        content_modified_at: Some(NOW - 5),
+        ..FileAttributes::default()
     };
+    let c = commit_as(&s, 77, owner, attributes, Preconditions::default());
     let file = store.commit_session(c.clone()).await.unwrap();
     assert_eq!((file.owner_id, file.parent_id), (owner, folder.id));
     assert_eq!((file.name.as_str(), file.etag), ("Big.bin", 0));
@@ -38,7 +36,13 @@ pub async fn check_commit_new_file(store: &dyn MetadataStore) {
     );
     let after = store.get_session(&s.id).await.unwrap().unwrap();
     assert_eq!(after.state, SessionState::Committed);
-    assert_eq!(after.committed, Some((file.id, file.version.id)));
+    assert_eq!(
+        after.committed,
+        Some(CommittedVersion {
+            file_id: file.id,
+            version_id: file.version.id
+        })
+    );
     assert_eq!(after.num_parts, 3);
     // Parts stay listable after the commit (until the session goes).
     assert_eq!(
@@ -69,7 +73,7 @@ pub async fn check_commit_new_file(store: &dyn MetadataStore) {
 pub async fn check_commit_new_version(store: &dyn MetadataStore) {
     let owner = user(store, "commitversion").await;
     let f = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "report.txt"))
+        .write_file(new_file(owner, FolderId::ROOT, "report.txt"))
         .await
         .unwrap();
     let target = SessionTarget::NewVersion {
@@ -78,10 +82,13 @@ pub async fn check_commit_new_version(store: &dyn MetadataStore) {
     };
     let s = session(owner, target, 15);
     let parts = session_with_parts(store, &s).await;
-    let c = CommitSession {
-        if_match: Some(0),
-        ..commit(&s, 2)
-    };
+    let c = commit_as(
+        &s,
+        2,
+        owner,
+        FileAttributes::default(),
+        Preconditions::if_match(Some(0)),
+    );
     let v2 = store.commit_session(c).await.unwrap();
     assert_eq!(
         (v2.id, v2.etag, v2.name.as_str()),
@@ -100,7 +107,13 @@ pub async fn check_commit_new_version(store: &dyn MetadataStore) {
     );
     let after = store.get_session(&s.id).await.unwrap().unwrap();
     assert_eq!(after.state, SessionState::Committed);
-    assert_eq!(after.committed, Some((f.id, v2.version.id)));
+    assert_eq!(
+        after.committed,
+        Some(CommittedVersion {
+            file_id: f.id,
+            version_id: v2.version.id
+        })
+    );
     // Without a name the file keeps its name; If-None-Match on another etag passes.
     let s2 = session(
         owner,
@@ -111,10 +124,11 @@ pub async fn check_commit_new_version(store: &dyn MetadataStore) {
         5,
     );
     session_with_parts(store, &s2).await;
-    let c2 = CommitSession {
+    let none_match = Preconditions {
+        if_match: None,
         if_none_match: Some(0),
-        ..commit(&s2, 3)
     };
+    let c2 = commit_as(&s2, 3, owner, FileAttributes::default(), none_match);
     let v3 = store.commit_session(c2).await.unwrap();
     assert_eq!((v3.etag, v3.name.as_str()), (2, "report-v2.txt"));
     assert_eq!(store.get_file(owner, f.id).await.unwrap(), Some(v3));
@@ -123,7 +137,7 @@ pub async fn check_commit_new_version(store: &dyn MetadataStore) {
 pub async fn check_commit_preconditions(store: &dyn MetadataStore) {
     let owner = user(store, "precondition").await;
     let f = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "p.txt"))
+        .write_file(new_file(owner, FolderId::ROOT, "p.txt"))
         .await
         .unwrap();
     let s = session(
@@ -137,11 +151,11 @@ pub async fn check_commit_preconditions(store: &dyn MetadataStore) {
     session_with_parts(store, &s).await;
     let failing = [(Some(5), None), (None, Some(0)), (Some(0), Some(0))];
     for (if_match, if_none_match) in failing {
-        let c = CommitSession {
+        let preconditions = Preconditions {
             if_match,
             if_none_match,
-            ..commit(&s, 2)
         };
+        let c = commit_as(&s, 2, owner, FileAttributes::default(), preconditions);
         let e = err(store.commit_session(c).await);
         assert!(
             matches!(e, StoreError::PreconditionFailed),
@@ -150,21 +164,21 @@ pub async fn check_commit_preconditions(store: &dyn MetadataStore) {
         assert_eq!(state(store, &s.id).await, Some(SessionState::Open));
         assert_eq!(store.get_file(owner, f.id).await.unwrap(), Some(f.clone()));
     }
-    let c = CommitSession {
+    let both = Preconditions {
         if_match: Some(0),
         if_none_match: Some(7),
-        ..commit(&s, 2)
     };
+    let c = commit_as(&s, 2, owner, FileAttributes::default(), both);
     assert_eq!(store.commit_session(c).await.unwrap().etag, 1);
 }
 
 pub async fn check_commit_name_conflict(store: &dyn MetadataStore) {
     let owner = user(store, "commitclash").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "Clash.txt"), 15);
+    let s = session(owner, to_file(FolderId::ROOT, "Clash.txt"), 15);
     let parts = session_with_parts(store, &s).await;
     // An item took the name after the session was created.
     let taken = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "clash.TXT"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "clash.TXT"))
         .await
         .unwrap();
     let e = err(store.commit_session(commit(&s, 1)).await);
@@ -180,7 +194,7 @@ pub async fn check_commit_name_conflict(store: &dyn MetadataStore) {
     assert_eq!(store.list_parts(&s.id, 0, 10).await.unwrap(), (2, parts));
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .list_items(owner, FolderId::ROOT, 0, 10)
             .await
             .unwrap()
             .0,
@@ -188,11 +202,11 @@ pub async fn check_commit_name_conflict(store: &dyn MetadataStore) {
     );
     // A new version whose new name clashes with a sibling.
     let a = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "a.txt"))
+        .write_file(new_file(owner, FolderId::ROOT, "a.txt"))
         .await
         .unwrap();
     let b = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "b.txt"))
+        .write_file(new_file(owner, FolderId::ROOT, "b.txt"))
         .await
         .unwrap();
     let target = SessionTarget::NewVersion {
@@ -213,23 +227,26 @@ pub async fn check_commit_name_conflict(store: &dyn MetadataStore) {
 pub async fn check_commit_rejected(store: &dyn MetadataStore) {
     let owner = user(store, "commitreject").await;
     let stranger = user(store, "commitstranger").await;
-    let unknown = session(owner, to_file(ROOT_FOLDER_ID, "u.bin"), 5);
+    let unknown = session(owner, to_file(FolderId::ROOT, "u.bin"), 5);
     let e = err(store.commit_session(commit(&unknown, 1)).await);
     assert!(matches!(e, StoreError::NotFound), "unknown: {e:?}");
 
     // Another owner's session is not found, and stays open.
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "mine.bin"), 5);
+    let s = session(owner, to_file(FolderId::ROOT, "mine.bin"), 5);
     session_with_parts(store, &s).await;
-    let foreign = CommitSession {
-        owner_id: stranger,
-        ..commit(&s, 1)
-    };
+    let foreign = commit_as(
+        &s,
+        1,
+        stranger,
+        FileAttributes::default(),
+        Preconditions::default(),
+    );
     let e = err(store.commit_session(foreign).await);
     assert!(matches!(e, StoreError::NotFound), "foreign: {e:?}");
     assert_eq!(state(store, &s.id).await, Some(SessionState::Open));
     assert_eq!(
         store
-            .list_items(stranger, ROOT_FOLDER_ID, 0, 10)
+            .list_items(stranger, FolderId::ROOT, 0, 10)
             .await
             .unwrap()
             .0,
@@ -238,7 +255,7 @@ pub async fn check_commit_rejected(store: &dyn MetadataStore) {
 
     let expired = SessionRecord {
         expires_at: NOW - 1,
-        ..session(owner, to_file(ROOT_FOLDER_ID, "late.bin"), 5)
+        ..session(owner, to_file(FolderId::ROOT, "late.bin"), 5)
     };
     session_with_parts(store, &expired).await;
     store.expire_sessions(NOW, i64::MIN).await.unwrap();
@@ -248,13 +265,13 @@ pub async fn check_commit_rejected(store: &dyn MetadataStore) {
         "{e:?}"
     );
 
-    let orphan = session(owner, to_file(MISSING, "orphan.bin"), 5);
+    let orphan = session(owner, to_file(FolderId(MISSING), "orphan.bin"), 5);
     session_with_parts(store, &orphan).await;
     let e = err(store.commit_session(commit(&orphan, 1)).await);
     assert!(matches!(e, StoreError::ParentNotFound), "{e:?}");
 
     let f = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "doomed"))
+        .write_file(new_file(owner, FolderId::ROOT, "doomed"))
         .await
         .unwrap();
     let target = SessionTarget::NewVersion {
@@ -263,13 +280,16 @@ pub async fn check_commit_rejected(store: &dyn MetadataStore) {
     };
     let late = session(owner, target, 5);
     session_with_parts(store, &late).await;
-    store.delete_file(owner, f.id, None).await.unwrap();
+    store
+        .delete_file(owner, f.id, &delete_if(None))
+        .await
+        .unwrap();
     let e = err(store.commit_session(commit(&late, 1)).await);
     assert!(matches!(e, StoreError::NotFound), "deleted file: {e:?}");
     assert_eq!(state(store, &late.id).await, Some(SessionState::Open));
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .list_items(owner, FolderId::ROOT, 0, 10)
             .await
             .unwrap()
             .0,
@@ -279,7 +299,7 @@ pub async fn check_commit_rejected(store: &dyn MetadataStore) {
 
 pub async fn check_concurrent_commit(store: &dyn MetadataStore) {
     let owner = user(store, "commitrace").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "race.bin"), 25);
+    let s = session(owner, to_file(FolderId::ROOT, "race.bin"), 25);
     let parts = session_with_parts(store, &s).await;
     let results = join_all((0..6).map(|_| store.commit_session(commit(&s, 5)))).await;
     let mut files = Vec::new();
@@ -292,7 +312,7 @@ pub async fn check_concurrent_commit(store: &dyn MetadataStore) {
     }
     assert_eq!(files.len(), 1, "exactly one commit wins");
     let (total, items) = store
-        .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+        .list_items(owner, FolderId::ROOT, 0, 10)
         .await
         .unwrap();
     assert_eq!((total, items), (1, vec![file_ref(&files[0])]));

@@ -7,7 +7,7 @@ use super::*;
 pub async fn check_create_file_and_objects(store: &dyn MetadataStore) {
     let owner = user(store, "files").await;
     let folder = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "dir"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "dir"))
         .await
         .unwrap();
     let attributes = FileAttributes {
@@ -15,12 +15,11 @@ pub async fn check_create_file_and_objects(store: &dyn MetadataStore) {
         content_created_at: Some(NOW - 100),
         content_modified_at: Some(NOW - 50),
     };
-    let new = NewFile {
-        attributes,
+    let new = FileChange {
         content: content(&[10, 10, 5], 7),
-        ..new_file(owner, folder.id, "data.bin")
+        ..new_file_with(owner, folder.id, "data.bin", &attributes)
     };
-    let f = store.create_file(new.clone()).await.unwrap();
+    let f = store.write_file(new.clone()).await.unwrap();
     assert_eq!(
         (f.owner_id, f.parent_id, f.name.as_str()),
         (owner, folder.id, "data.bin")
@@ -44,38 +43,42 @@ pub async fn check_create_file_and_objects(store: &dyn MetadataStore) {
     );
     assert_eq!(
         store
-            .get_version(owner, MISSING, f.version.id)
+            .get_version(owner, FileId(MISSING), f.version.id)
             .await
             .unwrap(),
         None
     );
-    assert_eq!(store.get_version(owner, f.id, MISSING).await.unwrap(), None);
+    assert_eq!(
+        store
+            .get_version(owner, f.id, VersionId(MISSING))
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(
         store.version_objects(f.version.id).await.unwrap(),
         new.content.objects
     );
     // An empty file has no objects.
-    let empty = NewFile {
+    let empty = FileChange {
         content: content(&[], 0),
         ..new_file(owner, folder.id, "empty")
     };
-    let e = store.create_file(empty).await.unwrap();
+    let e = store.write_file(empty).await.unwrap();
     assert_eq!(e.version.size, 0);
     assert_eq!(store.version_objects(e.version.id).await.unwrap(), vec![]);
 }
 
 pub async fn check_add_version(store: &dyn MetadataStore) {
     let owner = user(store, "versions").await;
-    let first = new_file(owner, ROOT_FOLDER_ID, "doc.txt");
-    let f = store.create_file(first.clone()).await.unwrap();
-    let second = NewVersion {
-        attributes: FileAttributes {
-            description: Some("v2".into()),
-            ..FileAttributes::default()
-        },
-        ..new_version(owner, f.id, Some(0), 2)
+    let first = new_file(owner, FolderId::ROOT, "doc.txt");
+    let f = store.write_file(first.clone()).await.unwrap();
+    let attributes = FileAttributes {
+        description: Some("v2".into()),
+        ..FileAttributes::default()
     };
-    let v2 = store.add_version(second.clone()).await.unwrap();
+    let second = version_change(owner, f.id, None, attributes, Some(0), 2);
+    let v2 = store.write_file(second.clone()).await.unwrap();
     assert_eq!((v2.id, v2.etag, v2.name.as_str()), (f.id, 1, "doc.txt"));
     assert_ne!(v2.version.id, f.version.id);
     assert_eq!((v2.version.size, v2.version.sha1.clone()), (5, sha(2)));
@@ -96,25 +99,23 @@ pub async fn check_add_version(store: &dyn MetadataStore) {
         second.content.objects
     );
     // A stale If-Match changes nothing.
-    let e = err(store
-        .add_version(new_version(owner, f.id, Some(0), 3))
-        .await);
+    let e = err(store.write_file(new_version(owner, f.id, Some(0), 3)).await);
     assert!(matches!(e, StoreError::PreconditionFailed), "{e:?}");
     assert_eq!(store.get_file(owner, f.id).await.unwrap(), Some(v2));
     let v3 = store
-        .add_version(new_version(owner, f.id, None, 4))
+        .write_file(new_version(owner, f.id, None, 4))
         .await
         .unwrap();
     assert_eq!(v3.etag, 2);
     assert_eq!(
         store
-            .find_by_name(owner, ROOT_FOLDER_ID, "DOC.TXT")
+            .find_by_name(owner, FolderId::ROOT, "DOC.TXT")
             .await
             .unwrap(),
         Some(file_ref(&v3))
     );
     let e = err(store
-        .add_version(new_version(owner, MISSING, None, 5))
+        .write_file(new_version(owner, FileId(MISSING), None, 5))
         .await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
 }
@@ -122,23 +123,21 @@ pub async fn check_add_version(store: &dyn MetadataStore) {
 pub async fn check_add_version_rename(store: &dyn MetadataStore) {
     let owner = user(store, "rename").await;
     let a = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "a.txt"))
+        .write_file(new_file(owner, FolderId::ROOT, "a.txt"))
         .await
         .unwrap();
     let b = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "b.txt"))
+        .write_file(new_file(owner, FolderId::ROOT, "b.txt"))
         .await
         .unwrap();
     let dir = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "dir"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "dir"))
         .await
         .unwrap();
-    let renamed = |name: &str| NewVersion {
-        rename: Some(name.to_owned()),
-        ..new_version(owner, a.id, None, 9)
-    };
+    let renamed =
+        |name: &str| version_change(owner, a.id, Some(name), FileAttributes::default(), None, 9);
     for (name, conflict) in [("B.TXT", file_ref(&b)), ("Dir", folder_ref(&dir))] {
-        let e = err(store.add_version(renamed(name)).await);
+        let e = err(store.write_file(renamed(name)).await);
         assert!(
             matches!(&e, StoreError::NameInUse(c) if *c == conflict),
             "{name}: {e:?}"
@@ -146,20 +145,20 @@ pub async fn check_add_version_rename(store: &dyn MetadataStore) {
     }
     assert_eq!(store.get_file(owner, a.id).await.unwrap(), Some(a.clone()));
     // Its own name in another case is not a conflict.
-    let same = store.add_version(renamed("A.TXT")).await.unwrap();
+    let same = store.write_file(renamed("A.TXT")).await.unwrap();
     assert_eq!((same.name.as_str(), same.etag), ("A.TXT", 1));
-    let moved = store.add_version(renamed("c.txt")).await.unwrap();
+    let moved = store.write_file(renamed("c.txt")).await.unwrap();
     assert_eq!((moved.name.as_str(), moved.etag), ("c.txt", 2));
     assert_eq!(
         store
-            .find_by_name(owner, ROOT_FOLDER_ID, "a.txt")
+            .find_by_name(owner, FolderId::ROOT, "a.txt")
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .find_by_name(owner, ROOT_FOLDER_ID, "C.txt")
+            .find_by_name(owner, FolderId::ROOT, "C.txt")
             .await
             .unwrap(),
         Some(file_ref(&moved))
@@ -168,14 +167,17 @@ pub async fn check_add_version_rename(store: &dyn MetadataStore) {
 
 pub async fn check_delete_file_garbage(store: &dyn MetadataStore) {
     let owner = user(store, "delete").await;
-    let first = new_file(owner, ROOT_FOLDER_ID, "gone.txt");
-    let f = store.create_file(first.clone()).await.unwrap();
+    let first = new_file(owner, FolderId::ROOT, "gone.txt");
+    let f = store.write_file(first.clone()).await.unwrap();
     let second = new_version(owner, f.id, None, 2);
-    let v2 = store.add_version(second.clone()).await.unwrap();
-    let e = err(store.delete_file(owner, f.id, Some(0)).await);
+    let v2 = store.write_file(second.clone()).await.unwrap();
+    let e = err(store.delete_file(owner, f.id, &delete_if(Some(0))).await);
     assert!(matches!(e, StoreError::PreconditionFailed), "{e:?}");
     assert!(store.get_file(owner, f.id).await.unwrap().is_some());
-    store.delete_file(owner, f.id, Some(1)).await.unwrap();
+    store
+        .delete_file(owner, f.id, &delete_if(Some(1)))
+        .await
+        .unwrap();
     assert_eq!(store.get_file(owner, f.id).await.unwrap(), None);
     assert_eq!(
         store.get_version(owner, f.id, f.version.id).await.unwrap(),
@@ -189,21 +191,24 @@ pub async fn check_delete_file_garbage(store: &dyn MetadataStore) {
         assert!(in_garbage(store, &o.key).await, "{} not in garbage", o.key);
         assert!(store.is_object_known(&o.key).await.unwrap());
     }
-    let e = err(store.delete_file(owner, f.id, None).await);
+    let e = err(store.delete_file(owner, f.id, &delete_if(None)).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
     // The name is free again.
     store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "GONE.txt"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "GONE.txt"))
         .await
         .unwrap();
     let other = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "x"))
+        .write_file(new_file(owner, FolderId::ROOT, "x"))
         .await
         .unwrap();
-    store.delete_file(owner, other.id, None).await.unwrap();
+    store
+        .delete_file(owner, other.id, &delete_if(None))
+        .await
+        .unwrap();
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .list_items(owner, FolderId::ROOT, 0, 10)
             .await
             .unwrap()
             .0,
@@ -215,9 +220,9 @@ pub async fn check_concurrent_create_same_name(store: &dyn MetadataStore) {
     let owner = user(store, "race").await;
     let folders = (0..4).map(|i| {
         let name = if i % 2 == 0 { "Race" } else { "RACE" };
-        store.create_folder(new_folder(owner, ROOT_FOLDER_ID, name))
+        store.create_folder(new_folder(owner, FolderId::ROOT, name))
     });
-    let files = (0..4).map(|_| store.create_file(new_file(owner, ROOT_FOLDER_ID, "race")));
+    let files = (0..4).map(|_| store.write_file(new_file(owner, FolderId::ROOT, "race")));
     let (folders, files) = futures::join!(join_all(folders), join_all(files));
     let mut winners: Vec<ItemRef> = folders.iter().flatten().map(folder_ref).collect();
     winners.extend(files.iter().flatten().map(file_ref));
@@ -231,7 +236,7 @@ pub async fn check_concurrent_create_same_name(store: &dyn MetadataStore) {
     }
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .list_items(owner, FolderId::ROOT, 0, 10)
             .await
             .unwrap(),
         (1, winners)

@@ -7,7 +7,7 @@ use super::*;
 
 pub async fn check_delete_session_open(store: &dyn MetadataStore) {
     let owner = user(store, "abort").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "a.bin"), 15);
+    let s = session(owner, to_file(FolderId::ROOT, "a.bin"), 15);
     let parts = session_with_parts(store, &s).await;
     store.delete_session(&s.id).await.unwrap();
     assert_eq!(store.get_session(&s.id).await.unwrap(), None);
@@ -23,7 +23,7 @@ pub async fn check_delete_session_open(store: &dyn MetadataStore) {
     let e = err(store.delete_session(&s.id).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
     // A session without parts goes too.
-    let empty = session(owner, to_file(ROOT_FOLDER_ID, "e.bin"), 15);
+    let empty = session(owner, to_file(FolderId::ROOT, "e.bin"), 15);
     store.create_session(&empty).await.unwrap();
     store.delete_session(&empty.id).await.unwrap();
     assert_eq!(store.get_session(&empty.id).await.unwrap(), None);
@@ -31,7 +31,7 @@ pub async fn check_delete_session_open(store: &dyn MetadataStore) {
 
 pub async fn check_delete_session_committed(store: &dyn MetadataStore) {
     let owner = user(store, "cleanup").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "kept.bin"), 25);
+    let s = session(owner, to_file(FolderId::ROOT, "kept.bin"), 25);
     let parts = session_with_parts(store, &s).await;
     let file = store.commit_session(commit(&s, 4)).await.unwrap();
     store.delete_session(&s.id).await.unwrap();
@@ -62,7 +62,7 @@ pub async fn check_expire_sessions(store: &dyn MetadataStore) {
     let owner = user(store, "expiry").await;
     let expiring = |name: &str, expires_at| SessionRecord {
         expires_at,
-        ..session(owner, to_file(ROOT_FOLDER_ID, name), 15)
+        ..session(owner, to_file(FolderId::ROOT, name), 15)
     };
     let a = expiring("a", NOW - 10);
     let a_parts = session_with_parts(store, &a).await;
@@ -130,7 +130,7 @@ pub async fn check_expire_sessions(store: &dyn MetadataStore) {
 
 pub async fn check_garbage_forget(store: &dyn MetadataStore) {
     let owner = user(store, "garbage").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "g.bin"), 25);
+    let s = session(owner, to_file(FolderId::ROOT, "g.bin"), 25);
     let parts = session_with_parts(store, &s).await;
     store.delete_session(&s.id).await.unwrap();
     let keys: Vec<String> = parts.iter().map(|p| p.object_key.clone()).collect();
@@ -156,7 +156,7 @@ pub async fn check_garbage_forget(store: &dyn MetadataStore) {
 pub async fn check_is_object_known(store: &dyn MetadataStore) {
     let owner = user(store, "known").await;
     assert!(!store.is_object_known(&key("unknown")).await.unwrap());
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "k.bin"), 5);
+    let s = session(owner, to_file(FolderId::ROOT, "k.bin"), 5);
     store.create_session(&s).await.unwrap();
     let p = part(&s, 0);
     assert!(!store.is_object_known(&p.object_key).await.unwrap());
@@ -167,7 +167,10 @@ pub async fn check_is_object_known(store: &dyn MetadataStore) {
     // Now only the version names it.
     assert!(store.is_object_known(&p.object_key).await.unwrap());
     assert!(!in_garbage(store, &p.object_key).await);
-    store.delete_file(owner, file.id, None).await.unwrap();
+    store
+        .delete_file(owner, file.id, &delete_if(None))
+        .await
+        .unwrap();
     // Now only the garbage queue names it.
     assert!(store.is_object_known(&p.object_key).await.unwrap());
     store
@@ -176,8 +179,8 @@ pub async fn check_is_object_known(store: &dyn MetadataStore) {
         .unwrap();
     assert!(!store.is_object_known(&p.object_key).await.unwrap());
     // A simple upload's objects are known through the version.
-    let new = new_file(owner, ROOT_FOLDER_ID, "simple");
-    store.create_file(new.clone()).await.unwrap();
+    let new = new_file(owner, FolderId::ROOT, "simple");
+    store.write_file(new.clone()).await.unwrap();
     for o in &new.content.objects {
         assert!(store.is_object_known(&o.key).await.unwrap());
     }

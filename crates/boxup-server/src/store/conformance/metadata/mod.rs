@@ -12,6 +12,7 @@
 //! parent folder; renaming a file to its own name in another case is not a
 //! conflict; a committed session keeps its parts listable until deleted.
 
+use crate::service::policy::{self, FileAttributes, Preconditions};
 use crate::store::*;
 
 mod commit;
@@ -29,7 +30,7 @@ pub use users_items::*;
 /// The `now` of most calls; sessions created here expire at `LATER`.
 const NOW: i64 = 1_700_000_000;
 const LATER: i64 = NOW + 7 * 24 * 3600;
-/// An id that no store hands out in these checks.
+/// An id that no store hands out in these checks (of any kind).
 const MISSING: i64 = i64::MAX - 7;
 
 /// Stamps one `#[tokio::test]` per check of the metadata conformance suite.
@@ -101,7 +102,7 @@ fn random_hex(len: usize) -> String {
 }
 
 /// A new user with a unique login.
-async fn user(store: &dyn MetadataStore, tag: &str) -> i64 {
+async fn user(store: &dyn MetadataStore, tag: &str) -> UserId {
     let login = format!("{tag}-{}@example.com", random_hex(12));
     store.ensure_user(&login, tag).await.unwrap().id
 }
@@ -140,7 +141,7 @@ fn content(sizes: &[u64], n: u64) -> NewContent {
     }
 }
 
-fn new_folder(owner: i64, parent: i64, name: &str) -> NewFolder {
+fn new_folder(owner: UserId, parent: FolderId, name: &str) -> NewFolder {
     NewFolder {
         owner_id: owner,
         parent_id: parent,
@@ -149,33 +150,64 @@ fn new_folder(owner: i64, parent: i64, name: &str) -> NewFolder {
     }
 }
 
-fn new_file(owner: i64, parent: i64, name: &str) -> NewFile {
-    NewFile {
+/// A new file with the service's defaults, dated `NOW`.
+fn new_file(owner: UserId, parent: FolderId, name: &str) -> FileChange {
+    new_file_with(owner, parent, name, &FileAttributes::default())
+}
+
+fn new_file_with(
+    owner: UserId,
+    parent: FolderId,
+    name: &str,
+    attributes: &FileAttributes,
+) -> FileChange {
+    FileChange {
         owner_id: owner,
-        parent_id: parent,
-        name: name.to_owned(),
-        attributes: FileAttributes::default(),
+        write: FileWrite::Create {
+            parent_id: parent,
+            values: policy::new_file(name, attributes, NOW),
+        },
         content: content(&[4, 3], 1),
-        now: NOW,
     }
 }
 
-fn new_version(owner: i64, file_id: i64, if_match: Option<i64>, n: u64) -> NewVersion {
-    NewVersion {
+/// A new version under `If-Match: if_match`, dated `NOW + 10`.
+fn new_version(owner: UserId, file_id: FileId, if_match: Option<i64>, n: u64) -> FileChange {
+    version_change(owner, file_id, None, FileAttributes::default(), if_match, n)
+}
+
+fn version_change(
+    owner: UserId,
+    file_id: FileId,
+    rename: Option<&str>,
+    attributes: FileAttributes,
+    if_match: Option<i64>,
+    n: u64,
+) -> FileChange {
+    let rename = rename.map(str::to_owned);
+    FileChange {
         owner_id: owner,
-        file_id,
-        rename: None,
-        if_match,
-        attributes: FileAttributes::default(),
+        write: FileWrite::NewVersion {
+            file_id,
+            decide: policy::new_version(
+                rename,
+                attributes,
+                Preconditions::if_match(if_match),
+                NOW + 10,
+            ),
+        },
         content: content(&[5], n),
-        now: NOW + 10,
     }
+}
+
+/// The service's rule for `DELETE` with `If-Match: if_match`.
+fn delete_if(if_match: Option<i64>) -> DeleteDecision {
+    policy::delete_file(Preconditions::if_match(if_match))
 }
 
 fn folder_ref(f: &FolderRecord) -> ItemRef {
     ItemRef {
-        kind: ItemKind::Folder,
-        id: f.id,
+        id: ItemId::Folder(f.id),
         name: f.name.clone(),
         etag: f.etag,
         version: None,
@@ -184,18 +216,21 @@ fn folder_ref(f: &FolderRecord) -> ItemRef {
 
 fn file_ref(f: &FileRecord) -> ItemRef {
     ItemRef {
-        kind: ItemKind::File,
-        id: f.id,
+        id: ItemId::File(f.id),
         name: f.name.clone(),
         etag: f.etag,
-        version: Some((f.version.id, f.version.sha1.clone(), f.version.size)),
+        version: Some(ItemVersion {
+            id: f.version.id,
+            sha1: f.version.sha1.clone(),
+            size: f.version.size,
+        }),
     }
 }
 
 /// An open session of `file_size` bytes in parts of 10 bytes.
-fn session(owner: i64, target: SessionTarget, file_size: u64) -> SessionRecord {
+fn session(owner: UserId, target: SessionTarget, file_size: u64) -> SessionRecord {
     SessionRecord {
-        id: random_hex(32).to_uppercase(),
+        id: SessionId(random_hex(32).to_uppercase()),
         owner_id: owner,
         target,
         file_size,
@@ -210,7 +245,7 @@ fn session(owner: i64, target: SessionTarget, file_size: u64) -> SessionRecord {
     }
 }
 
-fn to_file(folder_id: i64, name: &str) -> SessionTarget {
+fn to_file(folder_id: FolderId, name: &str) -> SessionTarget {
     SessionTarget::NewFile {
         folder_id,
         name: name.to_owned(),
@@ -240,15 +275,28 @@ async fn session_with_parts(store: &dyn MetadataStore, s: &SessionRecord) -> Vec
     parts
 }
 
+/// The service's commit of `s` by its owner, dated `NOW + 1`.
 fn commit(s: &SessionRecord, n: u64) -> CommitSession {
+    commit_as(
+        s,
+        n,
+        s.owner_id,
+        FileAttributes::default(),
+        Preconditions::default(),
+    )
+}
+
+fn commit_as(
+    s: &SessionRecord,
+    n: u64,
+    caller: UserId,
+    attributes: FileAttributes,
+    preconditions: Preconditions,
+) -> CommitSession {
     CommitSession {
         session_id: s.id.clone(),
-        owner_id: s.owner_id,
         sha1: sha(n),
-        attributes: FileAttributes::default(),
-        if_match: None,
-        if_none_match: None,
-        now: NOW + 1,
+        decide: policy::commit(caller, attributes, preconditions, NOW + 1),
     }
 }
 
@@ -271,7 +319,7 @@ fn err<T: std::fmt::Debug>(r: StoreResult<T>) -> StoreError {
     }
 }
 
-async fn state(store: &dyn MetadataStore, id: &str) -> Option<SessionState> {
+async fn state(store: &dyn MetadataStore, id: &SessionId) -> Option<SessionState> {
     store.get_session(id).await.unwrap().map(|s| s.state)
 }
 

@@ -13,8 +13,11 @@ pub async fn check_session_create_get(store: &dyn MetadataStore) {
             offset: 10,
             state: vec![1, 2, 3],
         },
-        committed: Some((1, 2)),
-        ..session(owner, to_file(ROOT_FOLDER_ID, "new.bin"), 25)
+        committed: Some(CommittedVersion {
+            file_id: FileId(1),
+            version_id: VersionId(2),
+        }),
+        ..session(owner, to_file(FolderId::ROOT, "new.bin"), 25)
     };
     store.create_session(&given).await.unwrap();
     let expected = SessionRecord {
@@ -25,7 +28,7 @@ pub async fn check_session_create_get(store: &dyn MetadataStore) {
     };
     assert_eq!(store.get_session(&given.id).await.unwrap(), Some(expected));
     let file = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "old.bin"))
+        .write_file(new_file(owner, FolderId::ROOT, "old.bin"))
         .await
         .unwrap();
     for name in [None, Some("renamed.bin".to_owned())] {
@@ -39,7 +42,7 @@ pub async fn check_session_create_get(store: &dyn MetadataStore) {
     }
     assert_eq!(
         store
-            .get_session(&random_hex(32).to_uppercase())
+            .get_session(&SessionId(random_hex(32).to_uppercase()))
             .await
             .unwrap(),
         None
@@ -48,7 +51,7 @@ pub async fn check_session_create_get(store: &dyn MetadataStore) {
 
 pub async fn check_insert_part_existing(store: &dyn MetadataStore) {
     let owner = user(store, "parts").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "p.bin"), 25);
+    let s = session(owner, to_file(FolderId::ROOT, "p.bin"), 25);
     store.create_session(&s).await.unwrap();
     let p0 = part(&s, 0);
     assert_eq!(store.insert_part(&p0).await.unwrap(), PartInsert::Inserted);
@@ -81,13 +84,13 @@ pub async fn check_insert_part_existing(store: &dyn MetadataStore) {
 
 pub async fn check_list_parts_paging(store: &dyn MetadataStore) {
     let owner = user(store, "listparts").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "l.bin"), 45);
+    let s = session(owner, to_file(FolderId::ROOT, "l.bin"), 45);
     store.create_session(&s).await.unwrap();
     let parts: Vec<_> = (0..5).map(|i| part(&s, i)).collect();
     for i in [3, 0, 4, 2, 1] {
         store.insert_part(&parts[i]).await.unwrap();
     }
-    let other = session(owner, to_file(ROOT_FOLDER_ID, "o.bin"), 5);
+    let other = session(owner, to_file(FolderId::ROOT, "o.bin"), 5);
     session_with_parts(store, &other).await;
     assert_eq!(
         store.list_parts(&s.id, 0, 100).await.unwrap(),
@@ -108,11 +111,11 @@ pub async fn check_list_parts_paging(store: &dyn MetadataStore) {
 
 pub async fn check_insert_part_rejected(store: &dyn MetadataStore) {
     let owner = user(store, "rejected").await;
-    let unknown = session(owner, to_file(ROOT_FOLDER_ID, "u.bin"), 5);
+    let unknown = session(owner, to_file(FolderId::ROOT, "u.bin"), 5);
     let e = err(store.insert_part(&part(&unknown, 0)).await);
     assert!(matches!(e, StoreError::NotFound), "unknown: {e:?}");
 
-    let committed = session(owner, to_file(ROOT_FOLDER_ID, "c.bin"), 5);
+    let committed = session(owner, to_file(FolderId::ROOT, "c.bin"), 5);
     session_with_parts(store, &committed).await;
     store.commit_session(commit(&committed, 1)).await.unwrap();
     let e = err(store.insert_part(&part(&committed, 0)).await);
@@ -123,7 +126,7 @@ pub async fn check_insert_part_rejected(store: &dyn MetadataStore) {
 
     let expired = SessionRecord {
         expires_at: NOW - 1,
-        ..session(owner, to_file(ROOT_FOLDER_ID, "e.bin"), 25)
+        ..session(owner, to_file(FolderId::ROOT, "e.bin"), 25)
     };
     store.create_session(&expired).await.unwrap();
     store.expire_sessions(NOW, i64::MIN).await.unwrap();
@@ -133,7 +136,7 @@ pub async fn check_insert_part_rejected(store: &dyn MetadataStore) {
         "{e:?}"
     );
 
-    let deleted = session(owner, to_file(ROOT_FOLDER_ID, "d.bin"), 25);
+    let deleted = session(owner, to_file(FolderId::ROOT, "d.bin"), 25);
     store.create_session(&deleted).await.unwrap();
     store.delete_session(&deleted.id).await.unwrap();
     let e = err(store.insert_part(&part(&deleted, 0)).await);
@@ -143,7 +146,7 @@ pub async fn check_insert_part_rejected(store: &dyn MetadataStore) {
 
 pub async fn check_concurrent_insert_part(store: &dyn MetadataStore) {
     let owner = user(store, "partrace").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "r.bin"), 25);
+    let s = session(owner, to_file(FolderId::ROOT, "r.bin"), 25);
     store.create_session(&s).await.unwrap();
     let tries: Vec<_> = (0..8).map(|_| part(&s, 1)).collect();
     let results = join_all(tries.iter().map(|p| store.insert_part(p))).await;
@@ -168,7 +171,7 @@ pub async fn check_concurrent_insert_part(store: &dyn MetadataStore) {
 
 pub async fn check_advance_frontier_cas(store: &dyn MetadataStore) {
     let owner = user(store, "frontier").await;
-    let s = session(owner, to_file(ROOT_FOLDER_ID, "f.bin"), 25);
+    let s = session(owner, to_file(FolderId::ROOT, "f.bin"), 25);
     store.create_session(&s).await.unwrap();
     let at = |offset, state: &[u8]| Frontier {
         offset,

@@ -10,7 +10,7 @@ pub async fn check_ensure_user_idempotent(store: &dyn MetadataStore) {
     let login = format!("idem-{}@example.com", random_hex(12));
     let a = store.ensure_user(&login, "Ada").await.unwrap();
     assert_eq!((a.login.as_str(), a.name.as_str()), (login.as_str(), "Ada"));
-    assert!(a.id > 0, "user ids are positive: {}", a.id);
+    assert!(a.id.0 > 0, "user ids are positive: {}", a.id);
     let again = store.ensure_user(&login, "Ada").await.unwrap();
     assert_eq!(again, a);
     let other = store
@@ -20,7 +20,7 @@ pub async fn check_ensure_user_idempotent(store: &dyn MetadataStore) {
     assert_ne!(other.id, a.id);
     assert_eq!(store.get_user(a.id).await.unwrap(), Some(a));
     assert_eq!(store.get_user(other.id).await.unwrap(), Some(other));
-    assert_eq!(store.get_user(MISSING).await.unwrap(), None);
+    assert_eq!(store.get_user(UserId(MISSING)).await.unwrap(), None);
 }
 
 pub async fn check_ensure_user_concurrent(store: &dyn MetadataStore) {
@@ -37,13 +37,13 @@ pub async fn check_ensure_user_concurrent(store: &dyn MetadataStore) {
 pub async fn check_folder_create_get(store: &dyn MetadataStore) {
     let owner = user(store, "folders").await;
     let f = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "Photos 2024"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "Photos 2024"))
         .await
         .unwrap();
-    assert_ne!(f.id, ROOT_FOLDER_ID);
+    assert_ne!(f.id, FolderId::ROOT);
     assert_eq!(
         (f.owner_id, f.parent_id, f.name.as_str()),
-        (owner, ROOT_FOLDER_ID, "Photos 2024")
+        (owner, FolderId::ROOT, "Photos 2024")
     );
     assert_eq!((f.created_at, f.modified_at), (NOW, NOW));
     assert_eq!(
@@ -57,14 +57,17 @@ pub async fn check_folder_create_get(store: &dyn MetadataStore) {
     assert_ne!(child.id, f.id);
     let got = store.get_folder(owner, child.id).await.unwrap().unwrap();
     assert_eq!(got.parent_id, f.id);
-    assert_eq!(store.get_folder(owner, ROOT_FOLDER_ID).await.unwrap(), None);
-    assert_eq!(store.get_folder(owner, MISSING).await.unwrap(), None);
+    assert_eq!(store.get_folder(owner, FolderId::ROOT).await.unwrap(), None);
+    assert_eq!(
+        store.get_folder(owner, FolderId(MISSING)).await.unwrap(),
+        None
+    );
 }
 
 pub async fn check_list_items_order_and_paging(store: &dyn MetadataStore) {
     let owner = user(store, "list").await;
     let parent = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "list"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "list"))
         .await
         .unwrap();
     let mut folders = Vec::new();
@@ -80,7 +83,7 @@ pub async fn check_list_items_order_and_paging(store: &dyn MetadataStore) {
     for name in ["delta.txt", "Alpha.txt"] {
         files.push(
             store
-                .create_file(new_file(owner, parent.id, name))
+                .write_file(new_file(owner, parent.id, name))
                 .await
                 .unwrap(),
         );
@@ -116,7 +119,7 @@ pub async fn check_list_items_order_and_paging(store: &dyn MetadataStore) {
     // The root holds only `list`; an empty folder lists nothing.
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 100)
+            .list_items(owner, FolderId::ROOT, 0, 100)
             .await
             .unwrap(),
         (1, vec![folder_ref(&parent)])
@@ -133,11 +136,11 @@ pub async fn check_list_items_order_and_paging(store: &dyn MetadataStore) {
 pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
     let owner = user(store, "conflict").await;
     let docs = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "Docs"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "Docs"))
         .await
         .unwrap();
     let report = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "Report.PDF"))
+        .write_file(new_file(owner, FolderId::ROOT, "Report.PDF"))
         .await
         .unwrap();
     let cases: [(&str, ItemRef); 3] = [
@@ -147,14 +150,14 @@ pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
     ];
     for (name, conflict) in cases {
         let e = err(store
-            .create_folder(new_folder(owner, ROOT_FOLDER_ID, name))
+            .create_folder(new_folder(owner, FolderId::ROOT, name))
             .await);
         assert!(
             matches!(&e, StoreError::NameInUse(c) if *c == conflict),
             "{name}: {e:?}"
         );
         let e = err(store
-            .create_file(new_file(owner, ROOT_FOLDER_ID, name))
+            .write_file(new_file(owner, FolderId::ROOT, name))
             .await);
         assert!(
             matches!(&e, StoreError::NameInUse(c) if *c == conflict),
@@ -162,11 +165,11 @@ pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
         );
     }
     let ete = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "ÉTÉ"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "ÉTÉ"))
         .await
         .unwrap();
     let e = err(store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "été"))
+        .write_file(new_file(owner, FolderId::ROOT, "été"))
         .await);
     assert!(
         matches!(&e, StoreError::NameInUse(c) if *c == folder_ref(&ete)),
@@ -174,7 +177,7 @@ pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
     );
     // The same name elsewhere, or a different name, is fine.
     store
-        .create_file(new_file(owner, docs.id, "report.pdf"))
+        .write_file(new_file(owner, docs.id, "report.pdf"))
         .await
         .unwrap();
     store
@@ -182,12 +185,12 @@ pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
         .await
         .unwrap();
     store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "Report.PDF.bak"))
+        .write_file(new_file(owner, FolderId::ROOT, "Report.PDF.bak"))
         .await
         .unwrap();
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 100)
+            .list_items(owner, FolderId::ROOT, 0, 100)
             .await
             .unwrap()
             .0,
@@ -198,48 +201,48 @@ pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
 pub async fn check_find_by_name(store: &dyn MetadataStore) {
     let owner = user(store, "find").await;
     let docs = store
-        .create_folder(new_folder(owner, ROOT_FOLDER_ID, "Docs"))
+        .create_folder(new_folder(owner, FolderId::ROOT, "Docs"))
         .await
         .unwrap();
     let file = store
-        .create_file(new_file(owner, docs.id, "Notes.md"))
+        .write_file(new_file(owner, docs.id, "Notes.md"))
         .await
         .unwrap();
     let find = |parent, name: &'static str| store.find_by_name(owner, parent, name);
     assert_eq!(
-        find(ROOT_FOLDER_ID, "dOCS").await.unwrap(),
+        find(FolderId::ROOT, "dOCS").await.unwrap(),
         Some(folder_ref(&docs))
     );
     assert_eq!(
         find(docs.id, "NOTES.MD").await.unwrap(),
         Some(file_ref(&file))
     );
-    assert_eq!(find(ROOT_FOLDER_ID, "Notes.md").await.unwrap(), None);
+    assert_eq!(find(FolderId::ROOT, "Notes.md").await.unwrap(), None);
     assert_eq!(find(docs.id, "Notes").await.unwrap(), None);
-    assert_eq!(find(MISSING, "Docs").await.unwrap(), None);
+    assert_eq!(find(FolderId(MISSING), "Docs").await.unwrap(), None);
 }
 
 pub async fn check_parent_not_found(store: &dyn MetadataStore) {
     let owner = user(store, "parent").await;
     let stranger = user(store, "stranger").await;
     let foreign = store
-        .create_folder(new_folder(stranger, ROOT_FOLDER_ID, "theirs"))
+        .create_folder(new_folder(stranger, FolderId::ROOT, "theirs"))
         .await
         .unwrap();
     let file = store
-        .create_file(new_file(owner, ROOT_FOLDER_ID, "a-file"))
+        .write_file(new_file(owner, FolderId::ROOT, "a-file"))
         .await
         .unwrap();
-    // Unknown ids, another user's folder, and a file are not parents.
-    for parent in [MISSING, foreign.id, file.id] {
+    // Unknown ids, another user's folder, and a file's id are not parents.
+    for parent in [FolderId(MISSING), foreign.id, FolderId(file.id.0)] {
         let e = err(store.create_folder(new_folder(owner, parent, "x")).await);
         assert!(matches!(e, StoreError::ParentNotFound), "{parent}: {e:?}");
-        let e = err(store.create_file(new_file(owner, parent, "x")).await);
+        let e = err(store.write_file(new_file(owner, parent, "x")).await);
         assert!(matches!(e, StoreError::ParentNotFound), "{parent}: {e:?}");
     }
     assert_eq!(
         store
-            .list_items(owner, ROOT_FOLDER_ID, 0, 10)
+            .list_items(owner, FolderId::ROOT, 0, 10)
             .await
             .unwrap()
             .0,
@@ -259,11 +262,11 @@ pub async fn check_owner_scoping(store: &dyn MetadataStore) {
     let a = user(store, "alice").await;
     let b = user(store, "bob").await;
     let folder = store
-        .create_folder(new_folder(a, ROOT_FOLDER_ID, "private"))
+        .create_folder(new_folder(a, FolderId::ROOT, "private"))
         .await
         .unwrap();
     let file = store
-        .create_file(new_file(a, folder.id, "secret.txt"))
+        .write_file(new_file(a, folder.id, "secret.txt"))
         .await
         .unwrap();
     assert_eq!(store.get_folder(b, folder.id).await.unwrap(), None);
@@ -277,7 +280,7 @@ pub async fn check_owner_scoping(store: &dyn MetadataStore) {
     );
     assert_eq!(
         store
-            .find_by_name(b, ROOT_FOLDER_ID, "private")
+            .find_by_name(b, FolderId::ROOT, "private")
             .await
             .unwrap(),
         None
@@ -290,20 +293,20 @@ pub async fn check_owner_scoping(store: &dyn MetadataStore) {
         None
     );
     assert_eq!(
-        store.list_items(b, ROOT_FOLDER_ID, 0, 10).await.unwrap(),
+        store.list_items(b, FolderId::ROOT, 0, 10).await.unwrap(),
         (0, vec![])
     );
     assert_eq!(
         store.list_items(b, folder.id, 0, 10).await.unwrap(),
         (0, vec![])
     );
-    let e = err(store.add_version(new_version(b, file.id, None, 2)).await);
+    let e = err(store.write_file(new_version(b, file.id, None, 2)).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
-    let e = err(store.delete_file(b, file.id, None).await);
+    let e = err(store.delete_file(b, file.id, &delete_if(None)).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
     // B's own namespace is separate: the same name is free in B's root.
     store
-        .create_folder(new_folder(b, ROOT_FOLDER_ID, "private"))
+        .create_folder(new_folder(b, FolderId::ROOT, "private"))
         .await
         .unwrap();
     assert_eq!(store.get_file(a, file.id).await.unwrap(), Some(file));
