@@ -20,6 +20,7 @@ mod ids;
 mod metadata;
 mod parts;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 mod writes;
 
@@ -146,6 +147,23 @@ pub struct NewFolder {
     pub now: i64,
 }
 
+impl NewFolder {
+    /// The row this folder is stored as under `id`: every backend inserts
+    /// exactly these values (a new folder is undescribed, at etag 0).
+    pub fn record(&self, id: FolderId) -> FolderRecord {
+        FolderRecord {
+            id,
+            owner_id: self.owner_id,
+            parent_id: self.parent_id,
+            name: self.name.clone(),
+            description: String::new(),
+            etag: 0,
+            created_at: self.now,
+            modified_at: self.now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRecord {
     pub id: VersionId,
@@ -241,6 +259,13 @@ impl SessionState {
             "expired" => Some(SessionState::Expired),
             _ => None,
         }
+    }
+
+    /// The state a `sessions.state` column holds, or a backend error: a
+    /// value no version of boxup writes.
+    pub fn decode(s: &str) -> StoreResult<Self> {
+        Self::from_column(s)
+            .ok_or_else(|| StoreError::backend(format!("unknown session state {s:?}")))
     }
 }
 

@@ -10,11 +10,11 @@
 //! - A version's objects are inserted with one `UNNEST` statement however
 //!   many there are.
 
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::items::{check_name_free, check_parent, lock_names};
-use super::{DbResult, col_u64, name_key, object_from_row, to_db};
+use super::{DbResult, name_key, to_db};
+use crate::store::rows::{self, file_columns, version_columns};
 use crate::store::{
     DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, NewContent, ObjectRef,
     StoreError, UserId, VersionDecision, VersionId, VersionRecord,
@@ -22,33 +22,12 @@ use crate::store::{
 
 macro_rules! file_select {
     () => {
-        "SELECT f.id, f.owner_id, f.parent_id, f.name, f.description, f.etag, \
-         f.created_at, f.modified_at, f.content_created_at, f.content_modified_at, \
-         v.id, v.file_id, v.size, v.sha1, v.created_at \
-         FROM files f JOIN file_versions v ON v.id = f.current_version_id"
+        concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files f JOIN file_versions v ON v.id = f.current_version_id"
+        )
     };
-}
-
-fn file_from_row(row: &PgRow) -> DbResult<FileRecord> {
-    Ok(FileRecord {
-        id: row.try_get(0)?,
-        owner_id: row.try_get(1)?,
-        parent_id: row.try_get(2)?,
-        name: row.try_get(3)?,
-        description: row.try_get(4)?,
-        etag: row.try_get(5)?,
-        created_at: row.try_get(6)?,
-        modified_at: row.try_get(7)?,
-        content_created_at: row.try_get(8)?,
-        content_modified_at: row.try_get(9)?,
-        version: VersionRecord {
-            id: row.try_get(10)?,
-            file_id: row.try_get(11)?,
-            size: col_u64(row, 12)?,
-            sha1: row.try_get(13)?,
-            created_at: row.try_get(14)?,
-        },
-    })
 }
 
 pub(super) async fn get_file(
@@ -64,7 +43,7 @@ pub(super) async fn get_file(
     .bind(owner)
     .fetch_optional(&mut *c)
     .await?;
-    row.as_ref().map(file_from_row).transpose()
+    row.as_ref().map(rows::file).transpose()
 }
 
 pub(super) async fn get_version(
@@ -73,40 +52,32 @@ pub(super) async fn get_version(
     file_id: FileId,
     version_id: VersionId,
 ) -> DbResult<Option<VersionRecord>> {
-    let row = sqlx::query(
-        "SELECT v.id, v.file_id, v.size, v.sha1, v.created_at \
-         FROM file_versions v JOIN files f ON f.id = v.file_id \
-         WHERE v.id = $1 AND v.file_id = $2 AND f.owner_id = $3",
-    )
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        version_columns!(),
+        " FROM file_versions v JOIN files f ON f.id = v.file_id \
+         WHERE v.id = $1 AND v.file_id = $2 AND f.owner_id = $3"
+    ))
     .bind(version_id)
     .bind(file_id)
     .bind(owner)
     .fetch_optional(&mut *c)
     .await?;
-    row.map(|row| {
-        Ok(VersionRecord {
-            id: row.try_get(0)?,
-            file_id: row.try_get(1)?,
-            size: col_u64(&row, 2)?,
-            sha1: row.try_get(3)?,
-            created_at: row.try_get(4)?,
-        })
-    })
-    .transpose()
+    row.map(|row| rows::version_at(&row, 0)).transpose()
 }
 
 pub(super) async fn version_objects(
     c: &mut PgConnection,
     version_id: VersionId,
 ) -> DbResult<Vec<ObjectRef>> {
-    let rows = sqlx::query(
+    let found = sqlx::query(
         "SELECT object_key, byte_offset, size FROM version_objects \
          WHERE version_id = $1 ORDER BY idx",
     )
     .bind(version_id)
     .fetch_all(&mut *c)
     .await?;
-    rows.iter().map(object_from_row).collect()
+    found.iter().map(rows::object).collect()
 }
 
 /// Inserts version `id` of `file_id` and its objects (in the given order).

@@ -6,30 +6,26 @@
 //! cover the check-then-insert. Every writer of a name into a parent takes
 //! [`lock_names`] first (see the module doc of `postgres`).
 
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
-use super::{DbResult, col_u64, name_key, page_bound};
+use super::{DbResult, name_key, page_bound};
+use crate::store::rows::{self, folder_columns, user_columns};
 use crate::store::{
-    FileId, FolderId, FolderRecord, ItemRef, ItemVersion, NewFolder, StoreError, UserId, UserRecord,
+    FileId, FolderId, FolderRecord, ItemRef, NewFolder, StoreError, UserId, UserRecord,
 };
 
 // ---- users ----
 
-fn user_from_row(row: &PgRow) -> DbResult<UserRecord> {
-    Ok(UserRecord {
-        id: row.try_get(0)?,
-        login: row.try_get(1)?,
-        name: row.try_get(2)?,
-    })
-}
-
 pub(super) async fn get_user(c: &mut PgConnection, id: UserId) -> DbResult<Option<UserRecord>> {
-    let row = sqlx::query("SELECT id, login, name FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await?;
-    row.as_ref().map(user_from_row).transpose()
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    row.as_ref().map(rows::user).transpose()
 }
 
 /// The user with `login`, created if missing. Concurrent first calls meet
@@ -40,13 +36,13 @@ pub(super) async fn ensure_user(
     login: &str,
     name: &str,
 ) -> DbResult<UserRecord> {
-    const SELECT: &str = "SELECT id, login, name FROM users WHERE login = $1";
+    const SELECT: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE login = $1");
     if let Some(row) = sqlx::query(SELECT)
         .bind(login)
         .fetch_optional(&mut *c)
         .await?
     {
-        return user_from_row(&row);
+        return rows::user(&row);
     }
     let id = UserId::random();
     let inserted = sqlx::query(
@@ -67,26 +63,16 @@ pub(super) async fn ensure_user(
         });
     }
     let row = sqlx::query(SELECT).bind(login).fetch_one(&mut *c).await?;
-    user_from_row(&row)
+    rows::user(&row)
 }
 
 // ---- folders ----
 
-const FOLDER_SELECT: &str = "SELECT id, owner_id, parent_id, name, description, etag, created_at, modified_at \
-     FROM folders WHERE id = $1 AND owner_id = $2";
-
-fn folder_from_row(row: &PgRow) -> DbResult<FolderRecord> {
-    Ok(FolderRecord {
-        id: row.try_get(0)?,
-        owner_id: row.try_get(1)?,
-        parent_id: row.try_get(2)?,
-        name: row.try_get(3)?,
-        description: row.try_get(4)?,
-        etag: row.try_get(5)?,
-        created_at: row.try_get(6)?,
-        modified_at: row.try_get(7)?,
-    })
-}
+const FOLDER_SELECT: &str = concat!(
+    "SELECT ",
+    folder_columns!(),
+    " FROM folders WHERE id = $1 AND owner_id = $2"
+);
 
 pub(super) async fn get_folder(
     c: &mut PgConnection,
@@ -98,7 +84,7 @@ pub(super) async fn get_folder(
         .bind(owner)
         .fetch_optional(&mut *c)
         .await?;
-    row.as_ref().map(folder_from_row).transpose()
+    row.as_ref().map(rows::folder).transpose()
 }
 
 /// `ParentNotFound` unless `parent` is the root or one of the owner's
@@ -163,38 +149,17 @@ pub(super) async fn check_name_free(
 
 // ---- items ----
 
-/// Columns: kind (0 folder, 1 file), id, name, etag, version id, sha1,
-/// size, name key; the version columns are NULL for folders.
-fn item_from_row(row: &PgRow) -> DbResult<ItemRef> {
-    let kind: i32 = row.try_get(0)?;
-    let version = match row.try_get(4)? {
-        Some(id) => Some(ItemVersion {
-            id,
-            sha1: row.try_get(5)?,
-            size: col_u64(row, 6)?,
-        }),
-        None => None,
-    };
-    Ok(ItemRef::from_columns(
-        kind != 0,
-        row.try_get(1)?,
-        row.try_get(2)?,
-        row.try_get(3)?,
-        version,
-    ))
-}
-
 /// Both halves of an item query; `$1` owner, `$2` parent. Macros, so that
 /// `concat!` makes whole `&'static str` statements of them.
 macro_rules! folder_items {
     () => {
-        "SELECT 0 AS kind, id, name, etag, NULL::bigint, NULL::text, NULL::bigint, name_key \
+        "SELECT 0::bigint AS kind, id, name, etag, NULL::bigint, NULL::text, NULL::bigint, name_key \
          FROM folders WHERE owner_id = $1 AND parent_id = $2"
     };
 }
 macro_rules! file_items {
     () => {
-        "SELECT 1 AS kind, f.id, f.name, f.etag, v.id, v.sha1, v.size, f.name_key \
+        "SELECT 1::bigint AS kind, f.id, f.name, f.etag, v.id, v.sha1, v.size, f.name_key \
          FROM files f JOIN file_versions v ON v.id = f.current_version_id \
          WHERE f.owner_id = $1 AND f.parent_id = $2"
     };
@@ -218,7 +183,7 @@ pub(super) async fn find_item(
     .bind(key)
     .fetch_optional(&mut *c)
     .await?;
-    row.as_ref().map(item_from_row).transpose()
+    row.as_ref().map(rows::item).transpose()
 }
 
 /// Runs in one REPEATABLE READ snapshot, so the count and the page agree.
@@ -251,10 +216,7 @@ pub(super) async fn list_items(
     .bind(page_bound(offset))
     .fetch_all(&mut *c)
     .await?;
-    let items = rows
-        .iter()
-        .map(item_from_row)
-        .collect::<DbResult<Vec<_>>>()?;
+    let items = rows.iter().map(rows::item).collect::<DbResult<Vec<_>>>()?;
     Ok((total.unsigned_abs(), items))
 }
 
@@ -263,28 +225,22 @@ pub(super) async fn create_folder(c: &mut PgConnection, new: &NewFolder) -> DbRe
     let key = name_key(&new.name);
     lock_names(c, new.owner_id, new.parent_id).await?;
     check_name_free(c, new.owner_id, new.parent_id, &key, None).await?;
-    let id = FolderId::random();
+    let folder = new.record(FolderId::random());
     sqlx::query(
         "INSERT INTO folders \
          (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \
-         VALUES ($1, $2, $3, $4, $5, '', 0, $6, $6)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(id)
-    .bind(new.owner_id)
-    .bind(new.parent_id)
-    .bind(&new.name)
+    .bind(folder.id)
+    .bind(folder.owner_id)
+    .bind(folder.parent_id)
+    .bind(&folder.name)
     .bind(&key)
-    .bind(new.now)
+    .bind(&folder.description)
+    .bind(folder.etag)
+    .bind(folder.created_at)
+    .bind(folder.modified_at)
     .execute(&mut *c)
     .await?;
-    Ok(FolderRecord {
-        id,
-        owner_id: new.owner_id,
-        parent_id: new.parent_id,
-        name: new.name.clone(),
-        description: String::new(),
-        etag: 0,
-        created_at: new.now,
-        modified_at: new.now,
-    })
+    Ok(folder)
 }

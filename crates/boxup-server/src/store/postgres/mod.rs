@@ -104,9 +104,7 @@ use sqlx::PgPool;
 
 use super::*;
 pub use schema::SCHEMA_VERSION;
-use values::{
-    DbError, DbResult, col_u32, col_u64, object_from_row, page_bound, quote_ident, to_db,
-};
+use values::{DbError, DbResult, page_bound, quote_ident, to_db};
 
 /// Settings of [`PostgresMetadataStore::connect`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,75 +8,30 @@
 //! COMMITTED), so it acts on the state the holder left: a part never lands
 //! in a committed or expired session, and a second commit sees `committed`.
 
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use super::files::write_file;
-use super::{DbResult, col_u32, col_u64, object_from_row, page_bound, to_db};
+use super::{DbResult, page_bound, to_db};
+use crate::store::rows::{self, session_columns};
 use crate::store::{
-    CommitSession, CommittedVersion, FileRecord, Frontier, NewContent, ObjectRef, PartInsert,
-    PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, StoreError,
+    CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord, SessionId,
+    SessionRecord, SessionState, StoreError,
 };
-
-fn state_from_db(s: &str) -> DbResult<SessionState> {
-    SessionState::from_column(s)
-        .ok_or_else(|| StoreError::backend(format!("unknown session state {s:?}")).into())
-}
 
 macro_rules! session_select {
     () => {
-        "SELECT id, owner_id, target_folder_id, target_file_id, target_name, file_size, \
-         part_size, total_parts, num_parts, state, created_at, expires_at, frontier_offset, \
-         frontier_state, committed_file_id, committed_version_id FROM sessions WHERE id = $1"
+        concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM sessions WHERE id = $1"
+        )
     };
-}
-
-fn session_from_row(row: &PgRow) -> DbResult<SessionRecord> {
-    let target = SessionTarget::from_columns(row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)
-        .ok_or_else(|| StoreError::backend("session row has an inconsistent target"))?;
-    let state: String = row.try_get(9)?;
-    let committed = match (row.try_get(14)?, row.try_get(15)?) {
-        (Some(file_id), Some(version_id)) => Some(CommittedVersion {
-            file_id,
-            version_id,
-        }),
-        _ => None,
-    };
-    Ok(SessionRecord {
-        id: row.try_get(0)?,
-        owner_id: row.try_get(1)?,
-        target,
-        file_size: col_u64(row, 5)?,
-        part_size: col_u64(row, 6)?,
-        total_parts: col_u32(row, 7)?,
-        num_parts: col_u32(row, 8)?,
-        state: state_from_db(&state)?,
-        created_at: row.try_get(10)?,
-        expires_at: row.try_get(11)?,
-        frontier: Frontier {
-            offset: col_u64(row, 12)?,
-            state: row.try_get(13)?,
-        },
-        committed,
-    })
 }
 
 macro_rules! part_select {
     () => {
         "SELECT session_id, idx, part_id, byte_offset, size, sha1, object_key FROM parts"
     };
-}
-
-fn part_from_row(row: &PgRow) -> DbResult<PartRecord> {
-    Ok(PartRecord {
-        session_id: row.try_get(0)?,
-        index: col_u32(row, 1)?,
-        part_id: row.try_get(2)?,
-        offset: col_u64(row, 3)?,
-        size: col_u64(row, 4)?,
-        sha1: row.try_get(5)?,
-        object_key: row.try_get(6)?,
-    })
 }
 
 pub(super) async fn create_session(c: &mut PgConnection, s: &SessionRecord) -> DbResult<()> {
@@ -109,7 +64,7 @@ pub(super) async fn get_session(
         .bind(id)
         .fetch_optional(&mut *c)
         .await?;
-    row.as_ref().map(session_from_row).transpose()
+    row.as_ref().map(rows::session).transpose()
 }
 
 /// Locks the session row and returns its state; `None` if there is none.
@@ -127,7 +82,7 @@ async fn lock_session(
         .bind(id)
         .fetch_optional(&mut *c)
         .await?;
-    state.as_deref().map(state_from_db).transpose()
+    Ok(state.as_deref().map(SessionState::decode).transpose()?)
 }
 
 #[derive(Clone, Copy)]
@@ -151,7 +106,7 @@ pub(super) async fn get_part(
     .bind(i64::from(index))
     .fetch_optional(&mut *c)
     .await?;
-    row.as_ref().map(part_from_row).transpose()
+    row.as_ref().map(rows::part).transpose()
 }
 
 pub(super) async fn insert_part(c: &mut PgConnection, part: &PartRecord) -> DbResult<PartInsert> {
@@ -200,7 +155,7 @@ pub(super) async fn list_parts(
         .bind(session_id)
         .fetch_one(&mut *c)
         .await?;
-    let rows = sqlx::query(concat!(
+    let found = sqlx::query(concat!(
         part_select!(),
         " WHERE session_id = $1 ORDER BY byte_offset, idx LIMIT $2 OFFSET $3"
     ))
@@ -209,10 +164,7 @@ pub(super) async fn list_parts(
     .bind(page_bound(offset))
     .fetch_all(&mut *c)
     .await?;
-    let parts = rows
-        .iter()
-        .map(part_from_row)
-        .collect::<DbResult<Vec<_>>>()?;
+    let parts = found.iter().map(rows::part).collect::<DbResult<Vec<_>>>()?;
     Ok((total.unsigned_abs(), parts))
 }
 
@@ -245,13 +197,13 @@ pub(super) async fn advance_frontier(
 
 /// The session's part objects in index (= file) order.
 async fn part_objects(c: &mut PgConnection, session_id: &SessionId) -> DbResult<Vec<ObjectRef>> {
-    let rows = sqlx::query(
+    let found = sqlx::query(
         "SELECT object_key, byte_offset, size FROM parts WHERE session_id = $1 ORDER BY idx",
     )
     .bind(session_id)
     .fetch_all(&mut *c)
     .await?;
-    rows.iter().map(object_from_row).collect()
+    found.iter().map(rows::object).collect()
 }
 
 /// Lock order: the session row here, then the file row and the name lock
@@ -268,7 +220,7 @@ pub(super) async fn commit_session(
         .await?;
     let session = row
         .as_ref()
-        .map(session_from_row)
+        .map(rows::session)
         .transpose()?
         .ok_or(StoreError::NotFound)?;
     let write = commit.decide.decide(&session)?;

@@ -10,13 +10,14 @@
 use sqlx::Row;
 use sqlx::postgres::PgRow;
 
-use crate::store::{ObjectRef, StoreError};
+use crate::store::StoreError;
+use crate::store::rows::Columns;
 
 /// An error inside a transaction: a semantic store error (returned as is)
 /// or an SQL failure (reported as `StoreError::Backend`, after the retry
 /// policy of `conn` had its say). Both convert with `?`.
 #[derive(Debug)]
-pub(super) enum DbError {
+pub(crate) enum DbError {
     Store(StoreError),
     Sql(sqlx::Error),
 }
@@ -54,34 +55,37 @@ pub(super) fn page_bound(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Reads a non-negative BIGINT column as u64.
-pub(super) fn col_u64(row: &PgRow, idx: usize) -> DbResult<u64> {
-    let v: i64 = row.try_get(idx)?;
-    u64::try_from(v).map_err(|_| out_of_range(idx, v))
-}
-
-/// Reads a BIGINT column holding a u32 (indexes and part counts).
-pub(super) fn col_u32(row: &PgRow, idx: usize) -> DbResult<u32> {
-    let v: i64 = row.try_get(idx)?;
-    u32::try_from(v).map_err(|_| out_of_range(idx, v))
-}
-
-pub(super) fn out_of_range(idx: usize, v: i64) -> DbError {
-    DbError::Store(StoreError::backend(format!(
-        "column {idx} holds {v}, out of range"
-    )))
-}
-
 /// `name` as a quoted SQL identifier (for DDL, which takes no parameters).
 pub(super) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// An `ObjectRef` from a row selecting `object_key, byte_offset, size`.
-pub(super) fn object_from_row(row: &PgRow) -> DbResult<ObjectRef> {
-    Ok(ObjectRef {
-        key: row.try_get(0)?,
-        offset: col_u64(row, 1)?,
-        size: col_u64(row, 2)?,
-    })
+/// The columns of a result row, from which `store::rows` builds every
+/// record.
+impl Columns for PgRow {
+    type Error = DbError;
+
+    fn i64(&self, idx: usize) -> DbResult<i64> {
+        Ok(self.try_get(idx)?)
+    }
+
+    fn opt_i64(&self, idx: usize) -> DbResult<Option<i64>> {
+        Ok(self.try_get(idx)?)
+    }
+
+    fn text(&self, idx: usize) -> DbResult<String> {
+        Ok(self.try_get(idx)?)
+    }
+
+    fn opt_text(&self, idx: usize) -> DbResult<Option<String>> {
+        Ok(self.try_get(idx)?)
+    }
+
+    fn bytes(&self, idx: usize) -> DbResult<Vec<u8>> {
+        Ok(self.try_get(idx)?)
+    }
+
+    fn invalid(&self, idx: usize, why: String) -> DbError {
+        DbError::Store(StoreError::backend(format!("column {idx}: {why}")))
+    }
 }

@@ -1,40 +1,20 @@
 //! Files, their versions and the objects of each version.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::items::{check_name_free, check_parent};
-use super::{DbResult, col_u64, name_key, new_id, to_db};
+use super::{DbResult, name_key, new_id, to_db};
+use crate::store::rows::{self, file_columns, version_columns};
 use crate::store::{
     DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, NewContent, ObjectRef,
     StoreError, UserId, VersionDecision, VersionId, VersionRecord,
 };
 
-const FILE_SELECT: &str = "SELECT f.id, f.owner_id, f.parent_id, f.name, f.description, f.etag, \
-     f.created_at, f.modified_at, f.content_created_at, f.content_modified_at, \
-     v.id, v.file_id, v.size, v.sha1, v.created_at \
-     FROM files f JOIN file_versions v ON v.id = f.current_version_id";
-
-fn file_from_row(row: &Row<'_>) -> rusqlite::Result<FileRecord> {
-    Ok(FileRecord {
-        id: row.get(0)?,
-        owner_id: row.get(1)?,
-        parent_id: row.get(2)?,
-        name: row.get(3)?,
-        description: row.get(4)?,
-        etag: row.get(5)?,
-        created_at: row.get(6)?,
-        modified_at: row.get(7)?,
-        content_created_at: row.get(8)?,
-        content_modified_at: row.get(9)?,
-        version: VersionRecord {
-            id: row.get(10)?,
-            file_id: row.get(11)?,
-            size: col_u64(row, 12)?,
-            sha1: row.get(13)?,
-            created_at: row.get(14)?,
-        },
-    })
-}
+const FILE_SELECT: &str = concat!(
+    "SELECT ",
+    file_columns!(),
+    " FROM files f JOIN file_versions v ON v.id = f.current_version_id"
+);
 
 pub(super) fn get_file(
     tx: &Transaction<'_>,
@@ -44,7 +24,7 @@ pub(super) fn get_file(
     let sql = format!("{FILE_SELECT} WHERE f.id = ?1 AND f.owner_id = ?2");
     Ok(tx
         .prepare_cached(&sql)?
-        .query_row(params![id, owner], file_from_row)
+        .query_row(params![id, owner], |row| rows::file(row))
         .optional()?)
 }
 
@@ -60,19 +40,16 @@ pub(super) fn get_version(
     file_id: FileId,
     version_id: VersionId,
 ) -> DbResult<Option<VersionRecord>> {
-    let sql = "SELECT v.id, v.file_id, v.size, v.sha1, v.created_at \
-               FROM file_versions v JOIN files f ON f.id = v.file_id \
-               WHERE v.id = ?1 AND v.file_id = ?2 AND f.owner_id = ?3";
+    let sql = concat!(
+        "SELECT ",
+        version_columns!(),
+        " FROM file_versions v JOIN files f ON f.id = v.file_id \
+         WHERE v.id = ?1 AND v.file_id = ?2 AND f.owner_id = ?3"
+    );
     Ok(tx
         .prepare_cached(sql)?
         .query_row(params![version_id, file_id, owner], |row| {
-            Ok(VersionRecord {
-                id: row.get(0)?,
-                file_id: row.get(1)?,
-                size: col_u64(row, 2)?,
-                sha1: row.get(3)?,
-                created_at: row.get(4)?,
-            })
+            rows::version_at(row, 0)
         })
         .optional()?)
 }
@@ -85,14 +62,8 @@ pub(super) fn version_objects(
         "SELECT object_key, offset, size FROM version_objects \
          WHERE version_id = ?1 ORDER BY idx",
     )?;
-    let rows = stmt.query_map(params![version_id], |row| {
-        Ok(ObjectRef {
-            key: row.get(0)?,
-            offset: col_u64(row, 1)?,
-            size: col_u64(row, 2)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let objects = stmt.query_map(params![version_id], |row| rows::object(row))?;
+    Ok(objects.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Inserts a version row and its objects (in the given order); returns the

@@ -1,37 +1,24 @@
 //! Folders, name lookups across files and folders, and folder listings.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{DbResult, col_u64, name_key, new_id, page_bound};
-use crate::store::{
-    FileId, FolderId, FolderRecord, ItemRef, ItemVersion, NewFolder, StoreError, UserId,
-};
-
-const FOLDER_COLUMNS: &str =
-    "id, owner_id, parent_id, name, description, etag, created_at, modified_at";
-
-fn folder_from_row(row: &Row<'_>) -> rusqlite::Result<FolderRecord> {
-    Ok(FolderRecord {
-        id: row.get(0)?,
-        owner_id: row.get(1)?,
-        parent_id: row.get(2)?,
-        name: row.get(3)?,
-        description: row.get(4)?,
-        etag: row.get(5)?,
-        created_at: row.get(6)?,
-        modified_at: row.get(7)?,
-    })
-}
+use super::{DbResult, name_key, new_id, page_bound};
+use crate::store::rows::{self, folder_columns};
+use crate::store::{FileId, FolderId, FolderRecord, ItemRef, NewFolder, StoreError, UserId};
 
 pub(super) fn get_folder(
     tx: &Transaction<'_>,
     owner: UserId,
     id: FolderId,
 ) -> DbResult<Option<FolderRecord>> {
-    let sql = format!("SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?1 AND owner_id = ?2");
+    let sql = concat!(
+        "SELECT ",
+        folder_columns!(),
+        " FROM folders WHERE id = ?1 AND owner_id = ?2"
+    );
     Ok(tx
-        .prepare_cached(&sql)?
-        .query_row(params![id, owner], folder_from_row)
+        .prepare_cached(sql)?
+        .query_row(params![id, owner], |row| rows::folder(row))
         .optional()?)
 }
 
@@ -67,27 +54,6 @@ pub(super) fn check_name_free(
     }
 }
 
-/// Columns: kind (0 folder, 1 file), id, name, etag, version id, sha1,
-/// size; the version columns are NULL for folders.
-fn item_from_row(row: &Row<'_>) -> rusqlite::Result<ItemRef> {
-    let kind: i64 = row.get(0)?;
-    let version = match row.get(4)? {
-        Some(id) => Some(ItemVersion {
-            id,
-            sha1: row.get(5)?,
-            size: col_u64(row, 6)?,
-        }),
-        None => None,
-    };
-    Ok(ItemRef::from_columns(
-        kind != 0,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        version,
-    ))
-}
-
 const FOLDER_ITEMS: &str = "SELECT 0, id, name, etag, NULL, NULL, NULL, name_key \
      FROM folders WHERE owner_id = ?1 AND parent_id = ?2";
 const FILE_ITEMS: &str = "SELECT 1, f.id, f.name, f.etag, v.id, v.sha1, v.size, f.name_key \
@@ -106,7 +72,7 @@ pub(super) fn find_item(
     );
     Ok(tx
         .prepare_cached(&sql)?
-        .query_row(params![owner, parent, key], item_from_row)
+        .query_row(params![owner, parent, key], |row| rows::item(row))
         .optional()?)
 }
 
@@ -130,7 +96,7 @@ pub(super) fn list_items(
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![owner, parent, page_bound(limit), page_bound(offset)],
-        item_from_row,
+        |row| rows::item(row),
     )?;
     let items = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((total.unsigned_abs(), items))
@@ -140,28 +106,22 @@ pub(super) fn create_folder(tx: &Transaction<'_>, new: &NewFolder) -> DbResult<F
     check_parent(tx, new.owner_id, new.parent_id)?;
     let key = name_key(&new.name);
     check_name_free(tx, new.owner_id, new.parent_id, &key, None)?;
-    let id = FolderId(new_id(tx, "folders")?);
+    let folder = new.record(FolderId(new_id(tx, "folders")?));
     tx.prepare_cached(
         "INSERT INTO folders \
          (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, '', 0, ?6, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
-        id,
-        new.owner_id,
-        new.parent_id,
-        new.name,
+        folder.id,
+        folder.owner_id,
+        folder.parent_id,
+        folder.name,
         key,
-        new.now
+        folder.description,
+        folder.etag,
+        folder.created_at,
+        folder.modified_at,
     ])?;
-    Ok(FolderRecord {
-        id,
-        owner_id: new.owner_id,
-        parent_id: new.parent_id,
-        name: new.name.clone(),
-        description: String::new(),
-        etag: 0,
-        created_at: new.now,
-        modified_at: new.now,
-    })
+    Ok(folder)
 }

@@ -26,20 +26,20 @@
 mod conn;
 mod files;
 mod housekeeping;
-mod ids;
 mod items;
 mod schema;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod values;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
+use super::rows::{self, user_columns};
 use super::*;
 
 /// How long a statement waits for another process holding the write lock.
@@ -101,13 +101,6 @@ fn page_bound(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// Reads a non-negative integer column as u64.
-fn col_u64(row: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
-    let v: i64 = row.get(idx)?;
-    u64::try_from(v)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Integer, Box::new(e)))
-}
-
 /// A fresh random id not yet used in `table` (retried on collision; the
 /// check and the later insert are in the same write transaction).
 fn new_id(tx: &Transaction<'_>, table: &str) -> DbResult<i64> {
@@ -121,14 +114,6 @@ fn new_id(tx: &Transaction<'_>, table: &str) -> DbResult<i64> {
     }
 }
 
-fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
-    Ok(UserRecord {
-        id: row.get(0)?,
-        login: row.get(1)?,
-        name: row.get(2)?,
-    })
-}
-
 #[async_trait]
 impl MetadataStore for SqliteMetadataStore {
     async fn ensure_user(&self, login: &str, name: &str) -> StoreResult<UserRecord> {
@@ -136,9 +121,9 @@ impl MetadataStore for SqliteMetadataStore {
         self.write(move |tx| {
             let existing = tx
                 .query_row(
-                    "SELECT id, login, name FROM users WHERE login = ?1",
+                    concat!("SELECT ", user_columns!(), " FROM users WHERE login = ?1"),
                     [&login],
-                    user_from_row,
+                    |row| rows::user(row),
                 )
                 .optional()?;
             if let Some(user) = existing {
@@ -158,9 +143,9 @@ impl MetadataStore for SqliteMetadataStore {
         self.read(move |tx| {
             Ok(tx
                 .query_row(
-                    "SELECT id, login, name FROM users WHERE id = ?1",
+                    concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1"),
                     [id],
-                    user_from_row,
+                    |row| rows::user(row),
                 )
                 .optional()?)
         })

@@ -1,78 +1,17 @@
 //! Upload sessions, their parts, the hash frontier and the commit.
 
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::files::write_file;
-use super::{DbResult, col_u64, page_bound, to_db};
+use super::{DbResult, page_bound, to_db};
+use crate::store::rows::{self, session_columns};
 use crate::store::{
-    CommitSession, CommittedVersion, FileRecord, Frontier, NewContent, ObjectRef, PartInsert,
-    PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, StoreError,
+    CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord, SessionId,
+    SessionRecord, SessionState, StoreError,
 };
-
-fn state_from_db(idx: usize, s: &str) -> rusqlite::Result<SessionState> {
-    SessionState::from_column(s).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            idx,
-            rusqlite::types::Type::Text,
-            format!("unknown session state {s:?}").into(),
-        )
-    })
-}
-
-const SESSION_SELECT: &str = "SELECT id, owner_id, target_folder_id, target_file_id, \
-     target_name, file_size, part_size, total_parts, num_parts, state, created_at, expires_at, \
-     frontier_offset, frontier_state, committed_file_id, committed_version_id FROM sessions";
-
-fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
-    let target =
-        SessionTarget::from_columns(row.get(2)?, row.get(3)?, row.get(4)?).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                2,
-                rusqlite::types::Type::Null,
-                "session row has an inconsistent target".into(),
-            )
-        })?;
-    let state: String = row.get(9)?;
-    let committed = match (row.get(14)?, row.get(15)?) {
-        (Some(file_id), Some(version_id)) => Some(CommittedVersion {
-            file_id,
-            version_id,
-        }),
-        _ => None,
-    };
-    Ok(SessionRecord {
-        id: row.get(0)?,
-        owner_id: row.get(1)?,
-        target,
-        file_size: col_u64(row, 5)?,
-        part_size: col_u64(row, 6)?,
-        total_parts: row.get(7)?,
-        num_parts: row.get(8)?,
-        state: state_from_db(9, &state)?,
-        created_at: row.get(10)?,
-        expires_at: row.get(11)?,
-        frontier: Frontier {
-            offset: col_u64(row, 12)?,
-            state: row.get(13)?,
-        },
-        committed,
-    })
-}
 
 const PART_SELECT: &str =
     "SELECT session_id, idx, part_id, offset, size, sha1, object_key FROM parts";
-
-fn part_from_row(row: &Row<'_>) -> rusqlite::Result<PartRecord> {
-    Ok(PartRecord {
-        session_id: row.get(0)?,
-        index: row.get(1)?,
-        part_id: row.get(2)?,
-        offset: col_u64(row, 3)?,
-        size: col_u64(row, 4)?,
-        sha1: row.get(5)?,
-        object_key: row.get(6)?,
-    })
-}
 
 pub(super) fn create_session(tx: &Transaction<'_>, s: &SessionRecord) -> DbResult<()> {
     let (folder_id, file_id, name) = s.target.columns();
@@ -97,10 +36,14 @@ pub(super) fn create_session(tx: &Transaction<'_>, s: &SessionRecord) -> DbResul
 }
 
 pub(super) fn get_session(tx: &Transaction<'_>, id: &SessionId) -> DbResult<Option<SessionRecord>> {
-    let sql = format!("{SESSION_SELECT} WHERE id = ?1");
+    let sql = concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM sessions WHERE id = ?1"
+    );
     Ok(tx
-        .prepare_cached(&sql)?
-        .query_row([id], session_from_row)
+        .prepare_cached(sql)?
+        .query_row([id], |row| rows::session(row))
         .optional()?)
 }
 
@@ -109,7 +52,7 @@ fn session_state(tx: &Transaction<'_>, id: &SessionId) -> DbResult<Option<Sessio
         .prepare_cached("SELECT state FROM sessions WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?;
-    Ok(state.map(|s| state_from_db(0, &s)).transpose()?)
+    Ok(state.map(|s| SessionState::decode(&s)).transpose()?)
 }
 
 pub(super) fn get_part(
@@ -120,7 +63,7 @@ pub(super) fn get_part(
     let sql = format!("{PART_SELECT} WHERE session_id = ?1 AND idx = ?2");
     Ok(tx
         .prepare_cached(&sql)?
-        .query_row(params![session_id, index], part_from_row)
+        .query_row(params![session_id, index], |row| rows::part(row))
         .optional()?)
 }
 
@@ -165,7 +108,7 @@ pub(super) fn list_parts(
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![session_id, page_bound(limit), page_bound(offset)],
-        part_from_row,
+        |row| rows::part(row),
     )?;
     let parts = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((total.unsigned_abs(), parts))
@@ -199,14 +142,8 @@ fn part_objects(tx: &Transaction<'_>, session_id: &SessionId) -> DbResult<Vec<Ob
     let mut stmt = tx.prepare_cached(
         "SELECT object_key, offset, size FROM parts WHERE session_id = ?1 ORDER BY idx",
     )?;
-    let rows = stmt.query_map([session_id], |row| {
-        Ok(ObjectRef {
-            key: row.get(0)?,
-            offset: col_u64(row, 1)?,
-            size: col_u64(row, 2)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let objects = stmt.query_map([session_id], |row| rows::object(row))?;
+    Ok(objects.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(super) fn commit_session(tx: &Transaction<'_>, commit: &CommitSession) -> DbResult<FileRecord> {

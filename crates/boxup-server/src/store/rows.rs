@@ -1,0 +1,213 @@
+//! Records from result rows, decoded once for every SQL backend.
+//!
+//! Why: both SQL backends select the same columns, in the same order, for
+//! each record (the column-list macros below are the contract). Decoding
+//! them by hand in each backend wrote every record twice and let the two
+//! drift. A backend now only says how to read one column of its driver's
+//! row ([`Columns`]); every record is built here.
+//!
+//! Unsigned values (sizes, offsets, counts) are `BIGINT` in both schemas,
+//! so every crossing is checked and an out-of-range value is an error
+//! naming its column, never a wrap.
+
+use super::{
+    CommittedVersion, FileId, FileRecord, FolderId, FolderRecord, Frontier, ItemRef, ItemVersion,
+    ObjectRef, PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, UserId,
+    UserRecord, VersionId, VersionRecord,
+};
+
+// The column lists, as macros so that `concat!` makes whole static
+// statements of them in both backends.
+
+/// The file columns, current version last (`f` files, `v` versions).
+macro_rules! file_columns {
+    () => {
+        "f.id, f.owner_id, f.parent_id, f.name, f.description, f.etag, f.created_at, \
+         f.modified_at, f.content_created_at, f.content_modified_at, \
+         v.id, v.file_id, v.size, v.sha1, v.created_at"
+    };
+}
+/// The version columns (`v` versions).
+macro_rules! version_columns {
+    () => {
+        "v.id, v.file_id, v.size, v.sha1, v.created_at"
+    };
+}
+/// The folder columns.
+macro_rules! folder_columns {
+    () => {
+        "id, owner_id, parent_id, name, description, etag, created_at, modified_at"
+    };
+}
+/// The user columns.
+macro_rules! user_columns {
+    () => {
+        "id, login, name"
+    };
+}
+/// The session columns.
+macro_rules! session_columns {
+    () => {
+        "id, owner_id, target_folder_id, target_file_id, target_name, file_size, part_size, \
+         total_parts, num_parts, state, created_at, expires_at, frontier_offset, \
+         frontier_state, committed_file_id, committed_version_id"
+    };
+}
+pub(crate) use {file_columns, folder_columns, session_columns, user_columns, version_columns};
+
+/// One column of a driver's result row, by index.
+pub(crate) trait Columns {
+    /// The driver's error.
+    type Error;
+    fn i64(&self, idx: usize) -> Result<i64, Self::Error>;
+    fn opt_i64(&self, idx: usize) -> Result<Option<i64>, Self::Error>;
+    fn text(&self, idx: usize) -> Result<String, Self::Error>;
+    fn opt_text(&self, idx: usize) -> Result<Option<String>, Self::Error>;
+    fn bytes(&self, idx: usize) -> Result<Vec<u8>, Self::Error>;
+    /// The error for a value the column holds but no record may.
+    fn invalid(&self, idx: usize, why: String) -> Self::Error;
+
+    /// A non-negative integer column as u64.
+    fn u64(&self, idx: usize) -> Result<u64, Self::Error> {
+        let v = self.i64(idx)?;
+        u64::try_from(v).map_err(|_| self.invalid(idx, format!("{v} is out of range")))
+    }
+
+    /// An integer column holding a u32 (indexes and part counts).
+    fn u32(&self, idx: usize) -> Result<u32, Self::Error> {
+        let v = self.i64(idx)?;
+        u32::try_from(v).map_err(|_| self.invalid(idx, format!("{v} is out of range")))
+    }
+}
+
+/// A user from `user_columns!`.
+pub(crate) fn user<R: Columns>(r: &R) -> Result<UserRecord, R::Error> {
+    Ok(UserRecord {
+        id: UserId(r.i64(0)?),
+        login: r.text(1)?,
+        name: r.text(2)?,
+    })
+}
+
+/// A folder from `folder_columns!`.
+pub(crate) fn folder<R: Columns>(r: &R) -> Result<FolderRecord, R::Error> {
+    Ok(FolderRecord {
+        id: FolderId(r.i64(0)?),
+        owner_id: UserId(r.i64(1)?),
+        parent_id: FolderId(r.i64(2)?),
+        name: r.text(3)?,
+        description: r.text(4)?,
+        etag: r.i64(5)?,
+        created_at: r.i64(6)?,
+        modified_at: r.i64(7)?,
+    })
+}
+
+/// A version from `version_columns!` starting at column `at`.
+pub(crate) fn version_at<R: Columns>(r: &R, at: usize) -> Result<VersionRecord, R::Error> {
+    Ok(VersionRecord {
+        id: VersionId(r.i64(at)?),
+        file_id: FileId(r.i64(at + 1)?),
+        size: r.u64(at + 2)?,
+        sha1: r.text(at + 3)?,
+        created_at: r.i64(at + 4)?,
+    })
+}
+
+/// A file from `file_columns!`.
+pub(crate) fn file<R: Columns>(r: &R) -> Result<FileRecord, R::Error> {
+    Ok(FileRecord {
+        id: FileId(r.i64(0)?),
+        owner_id: UserId(r.i64(1)?),
+        parent_id: FolderId(r.i64(2)?),
+        name: r.text(3)?,
+        description: r.text(4)?,
+        etag: r.i64(5)?,
+        created_at: r.i64(6)?,
+        modified_at: r.i64(7)?,
+        content_created_at: r.i64(8)?,
+        content_modified_at: r.i64(9)?,
+        version: version_at(r, 10)?,
+    })
+}
+
+/// An object from `object_key, offset, size` (whatever the offset column
+/// is called).
+pub(crate) fn object<R: Columns>(r: &R) -> Result<ObjectRef, R::Error> {
+    Ok(ObjectRef {
+        key: r.text(0)?,
+        offset: r.u64(1)?,
+        size: r.u64(2)?,
+    })
+}
+
+/// An item from `kind (0 folder, 1 file), id, name, etag, version id,
+/// sha1, size`; the version columns are NULL for folders.
+pub(crate) fn item<R: Columns>(r: &R) -> Result<ItemRef, R::Error> {
+    let version = match r.opt_i64(4)? {
+        Some(id) => Some(ItemVersion {
+            id: VersionId(id),
+            sha1: r.text(5)?,
+            size: r.u64(6)?,
+        }),
+        None => None,
+    };
+    let is_file = r.i64(0)? != 0;
+    Ok(ItemRef::from_columns(
+        is_file,
+        r.i64(1)?,
+        r.text(2)?,
+        r.i64(3)?,
+        version,
+    ))
+}
+
+/// A session from `session_columns!`.
+pub(crate) fn session<R: Columns>(r: &R) -> Result<SessionRecord, R::Error> {
+    let target = SessionTarget::from_columns(
+        r.opt_i64(2)?.map(FolderId),
+        r.opt_i64(3)?.map(FileId),
+        r.opt_text(4)?,
+    )
+    .ok_or_else(|| r.invalid(2, "the session's target is inconsistent".into()))?;
+    let state = r.text(9)?;
+    let state = SessionState::from_column(&state)
+        .ok_or_else(|| r.invalid(9, format!("unknown session state {state:?}")))?;
+    let committed = match (r.opt_i64(14)?, r.opt_i64(15)?) {
+        (Some(file), Some(version)) => Some(CommittedVersion {
+            file_id: FileId(file),
+            version_id: VersionId(version),
+        }),
+        _ => None,
+    };
+    Ok(SessionRecord {
+        id: SessionId(r.text(0)?),
+        owner_id: UserId(r.i64(1)?),
+        target,
+        file_size: r.u64(5)?,
+        part_size: r.u64(6)?,
+        total_parts: r.u32(7)?,
+        num_parts: r.u32(8)?,
+        state,
+        created_at: r.i64(10)?,
+        expires_at: r.i64(11)?,
+        frontier: Frontier {
+            offset: r.u64(12)?,
+            state: r.bytes(13)?,
+        },
+        committed,
+    })
+}
+
+/// A part from `session_id, idx, part_id, offset, size, sha1, object_key`.
+pub(crate) fn part<R: Columns>(r: &R) -> Result<PartRecord, R::Error> {
+    Ok(PartRecord {
+        session_id: SessionId(r.text(0)?),
+        index: r.u32(1)?,
+        part_id: r.text(2)?,
+        offset: r.u64(3)?,
+        size: r.u64(4)?,
+        sha1: r.text(5)?,
+        object_key: r.text(6)?,
+    })
+}
