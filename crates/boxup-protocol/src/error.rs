@@ -59,8 +59,9 @@ impl std::fmt::Display for BoxError {
 
 impl std::error::Error for BoxError {}
 
-/// The error codes boxup emits, as constants so that server and tests spell
-/// them one way. See the wire spec's error catalogue (§5).
+/// Box's error codes as boxup spells them on the wire, so that server,
+/// client and tests write each one once. [`ErrorKind`] pairs each with the
+/// status it is answered with.
 pub struct ErrorCode;
 
 impl ErrorCode {
@@ -99,6 +100,108 @@ impl ErrorCode {
     pub const INTERNAL: &'static str = "internal_server_error";
 }
 
+/// Declares [`ErrorKind`] from one table, so that its `ALL`, `status` and
+/// `code` cannot disagree with each other.
+macro_rules! catalogue {
+    ($( $(#[$doc:meta])* $kind:ident => $status:literal $code:ident, )*) => {
+        /// The error catalogue: every error boxup answers with, each a
+        /// (status, Box code) pair. It is the only way the server raises a
+        /// client error, so a code is never paired with a status by hand;
+        /// docs/protocol.md lists the same table, and a test holds the two
+        /// together.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $( $(#[$doc])* $kind, )*
+        }
+
+        impl ErrorKind {
+            /// Every entry, in table order.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$kind,)*];
+
+            /// The HTTP status this error is answered with.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ErrorKind::$kind => $status,)*
+                }
+            }
+
+            /// Box's code for this error.
+            pub const fn code(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => ErrorCode::$code,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    /// A request body or header that is malformed.
+    BadRequest => 400 BAD_REQUEST,
+    /// A JSON body that does not parse.
+    InvalidJson => 400 INVALID_JSON,
+    /// No parent folder given where one is required.
+    MissingDestination => 400 MISSING_DESTINATION,
+    /// A `folder_id` that is not an id.
+    InvalidFolderId => 400 INVALID_FOLDER_ID,
+    /// A name Box does not allow.
+    ItemNameInvalid => 400 ITEM_NAME_INVALID,
+    /// A name over 255 characters.
+    ItemNameTooLong => 400 ITEM_NAME_TOO_LONG,
+    /// No `file_size` where one is required.
+    MissingFileSize => 400 MISSING_FILE_SIZE,
+    /// A `file_size` that is not a non-negative integer, or needs too many parts.
+    InvalidFileSize => 400 INVALID_FILE_SIZE,
+    /// A file below the upload-session minimum.
+    FileSizeTooSmall => 400 FILE_SIZE_TOO_SMALL,
+    /// No file name where one is required.
+    MissingFileName => 400 MISSING_FILE_NAME,
+    /// An upload session id of the wrong form.
+    InvalidUploadSessionId => 400 INVALID_UPLOAD_SESSION_ID,
+    /// A part whose length is not what its `Content-Range` says.
+    RequestSizeMismatch => 400 REQUEST_SIZE_MISMATCH,
+    /// A missing or malformed `Digest`, or bytes that do not match it.
+    BadDigest => 400 BAD_DIGEST,
+    /// An `offset` that is not a non-negative integer, or out of range.
+    InvalidOffset => 400 INVALID_OFFSET,
+    /// A `limit` that is not a non-negative integer.
+    InvalidLimit => 400 INVALID_LIMIT,
+    /// A commit whose parts are not exactly the stored parts.
+    PartsMismatch => 400 PARTS_MISMATCH,
+    /// A commit whose whole-file SHA-1 is not the file's.
+    DigestMismatch => 400 DIGEST_MISMATCH,
+    /// A multipart upload whose `attributes` come after the file.
+    MetadataAfterFile => 400 METADATA_AFTER_FILE,
+    /// No valid bearer token.
+    Unauthorized => 401 UNAUTHORIZED,
+    /// A file over the size limit.
+    FileSizeLimitExceeded => 403 FILE_SIZE_LIMIT_EXCEEDED,
+    /// No such item, session or route, or another user's.
+    NotFound => 404 NOT_FOUND,
+    /// A parent folder that does not exist or is another user's.
+    ParentNotFound => 404 INVALID_PARAMETER,
+    /// A route that exists, with another method.
+    MethodNotAllowed => 405 METHOD_NOT_ALLOWED,
+    /// A name taken by another item in the folder.
+    ItemNameInUse => 409 ITEM_NAME_IN_USE,
+    /// A part or commit for a session that is already committed.
+    SessionCommitted => 409 SESSION_COMMITTED,
+    /// An upload session past its expiry.
+    SessionExpired => 410 SESSION_EXPIRED,
+    /// An `If-Match` / `If-None-Match` that does not hold.
+    PreconditionFailed => 412 PRECONDITION_FAILED,
+    /// A JSON body over the size limit.
+    PayloadTooLarge => 413 PAYLOAD_TOO_LARGE,
+    /// A part that overlaps a different stored part.
+    RangeOverlaps => 416 RANGE_OVERLAPS,
+    /// A part range or download range outside the file or the part grid.
+    RangeNotSatisfiable => 416 RANGE_NOT_SATISFIABLE,
+    /// A bug or a failed backend; the detail is logged, never shown.
+    Internal => 500 INTERNAL,
+    /// The server's storage is full; nothing was stored.
+    InsufficientStorage => 507 INSUFFICIENT_STORAGE,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +216,67 @@ mod tests {
         assert_eq!(e.code, "item_name_in_use");
         assert_eq!(e.request_id.as_deref(), Some("abc"));
         assert!(e.to_string().contains("409 item_name_in_use"));
+    }
+
+    /// The catalogue as docs/protocol.md §6.3 documents it: `(status, code)`
+    /// from each row of its table.
+    fn documented_catalogue() -> Vec<(u16, String)> {
+        let doc = include_str!("../../../docs/protocol.md");
+        let start = doc
+            .find("### 6.3 Catalogue")
+            .expect("§6.3 in docs/protocol.md");
+        let end = start + doc[start..].find("### 6.4").expect("§6.4 after §6.3");
+        doc[start..end]
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let status = cells.get(1)?.parse().ok()?;
+                Some((status, cells.get(2)?.trim_matches('`').to_owned()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_catalogue_is_what_the_protocol_documents() {
+        let documented = documented_catalogue();
+        assert!(documented.len() >= 30, "parsed {documented:?}");
+        let ours: Vec<(u16, String)> = ErrorKind::ALL
+            .iter()
+            .map(|k| (k.status(), k.code().to_owned()))
+            .collect();
+        for entry in &ours {
+            assert!(documented.contains(entry), "{entry:?} is not in §6.3");
+        }
+        for entry in &documented {
+            assert!(
+                ours.contains(entry),
+                "§6.3 lists {entry:?}, the catalogue does not"
+            );
+        }
+        let mut unique = ours.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ours.len(), "a (status, code) pair twice");
+    }
+
+    #[test]
+    fn every_entry_is_an_error_status_with_a_snake_case_code() {
+        for kind in ErrorKind::ALL {
+            let (status, code) = (kind.status(), kind.code());
+            assert!((400..600).contains(&status), "{kind:?}: {status}");
+            assert!(
+                !code.is_empty()
+                    && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    && !code.starts_with('_')
+                    && !code.ends_with('_'),
+                "{kind:?}: {code:?}"
+            );
+        }
+        // Spot checks of the pairs Box's clients rely on.
+        assert_eq!(ErrorKind::SessionExpired.status(), 410);
+        assert_eq!(ErrorKind::RangeOverlaps.status(), 416);
+        assert_eq!(ErrorKind::ItemNameInUse.code(), "item_name_in_use");
+        assert_eq!(ErrorKind::InsufficientStorage.status(), 507);
     }
 
     #[test]

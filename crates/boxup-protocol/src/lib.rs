@@ -13,6 +13,6 @@ pub mod headers;
 pub mod models;
 pub mod time;
 
-pub use error::{BoxError, ErrorCode, HELP_URL};
+pub use error::{BoxError, ErrorCode, ErrorKind, HELP_URL};
 pub use headers::{ContentRange, HeaderError, Sha1Digest};
 pub use models::*;

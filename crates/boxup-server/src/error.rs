@@ -1,20 +1,26 @@
 //! `ApiError`: the one error type of the service and HTTP boundary.
 //!
-//! Every failure leaves the server as Box's error object with a fitting
-//! status and code. Store errors are converted here, once. Internal errors
-//! are logged once with their detail and shown with a generic message.
+//! Every failure leaves the server as Box's error object. Its status and
+//! code come from one catalogue entry ([`ErrorKind`]), never from a status
+//! and a code paired by hand. Store errors are converted here, once.
+//! Internal errors are logged once with their whole cause chain, inside the
+//! request's span (so the log line carries the request id), and shown with
+//! a generic message.
+
+use std::error::Error as StdError;
+use std::fmt;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use boxup_protocol::{BoxError, ErrorCode};
+use boxup_protocol::{BoxError, ErrorKind};
 use serde_json::{Value, json};
 
-use crate::store::{ItemId, ItemRef, StoreError};
+use crate::http::request_id;
+use crate::store::{ItemId, ItemRef, SessionState, StoreError};
 
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub kind: ErrorKind,
     pub message: String,
     pub context_info: Option<Value>,
     /// Headers the answer must carry (e.g. `Content-Range` on a 416).
@@ -24,14 +30,19 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// The catalogue's `kind`, explained by `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         ApiError {
-            status,
-            code,
+            kind,
             message: message.into(),
             context_info: None,
             headers: Vec::new(),
         }
+    }
+
+    /// The HTTP status, as the catalogue pairs it with the code.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     pub fn with_header(mut self, name: &'static str, value: String) -> Self {
@@ -44,52 +55,41 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
     pub fn not_found() -> Self {
         Self::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NOT_FOUND,
+            ErrorKind::NotFound,
             "Not Found: the item does not exist or you do not have access to it",
         )
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::UNAUTHORIZED,
+            ErrorKind::Unauthorized,
             "The access token provided is invalid.",
         )
     }
 
-    pub fn invalid_json(detail: impl std::fmt::Display) -> Self {
-        Self::bad_request(
-            ErrorCode::INVALID_JSON,
+    pub fn invalid_json(detail: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorKind::InvalidJson,
             format!("Request body was not valid JSON: {detail}"),
         )
     }
 
     pub fn session_expired() -> Self {
-        Self::new(
-            StatusCode::GONE,
-            ErrorCode::SESSION_EXPIRED,
-            "The upload session has expired",
-        )
+        Self::new(ErrorKind::SessionExpired, "The upload session has expired")
     }
 
     pub fn precondition_failed() -> Self {
         Self::new(
-            StatusCode::PRECONDITION_FAILED,
-            ErrorCode::PRECONDITION_FAILED,
+            ErrorKind::PreconditionFailed,
             "The resource has been modified. Please retrieve the resource again and retry",
         )
     }
 
     /// 409 `item_name_in_use` for a file operation (upload, session,
     /// preflight): `conflicts` is one object, which Box's web uploader reads
-    /// as `conflicts.id` (wire spec §3.7).
+    /// as `conflicts.id` (docs/protocol.md §6.2).
     pub fn name_in_use(item: &ItemRef) -> Self {
         Self::conflict(conflict_json(item))
     }
@@ -101,28 +101,42 @@ impl ApiError {
 
     fn conflict(conflicts: Value) -> Self {
         Self::new(
-            StatusCode::CONFLICT,
-            ErrorCode::ITEM_NAME_IN_USE,
+            ErrorKind::ItemNameInUse,
             "Item with the same name already exists",
         )
         .with_context(json!({ "conflicts": conflicts }))
     }
 
-    pub fn internal(detail: impl std::fmt::Display) -> Self {
+    /// A 500 whose `detail` is logged (with the request id of the current
+    /// request) and never shown to the client.
+    pub fn internal(detail: impl fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::INTERNAL,
-            "Internal Server Error",
-        )
+        Self::new(ErrorKind::Internal, "Internal Server Error")
     }
 
-    /// The Box error object for this error, with a fresh request id.
+    /// The Box error object for this error, with the current request's id
+    /// (a fresh one outside a request).
     pub fn to_box_error(&self) -> BoxError {
-        let mut e = BoxError::new(self.status.as_u16(), self.code, self.message.clone());
+        let mut e = BoxError::new(self.kind.status(), self.kind.code(), self.message.clone());
         e.context_info = self.context_info.clone();
-        e.request_id = Some(new_request_id());
+        e.request_id = Some(request_id::current());
         e
+    }
+}
+
+/// An error and every error behind it, joined with ": ", the way an
+/// operator reads a cause chain on one log line.
+pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
     }
 }
 
@@ -149,43 +163,33 @@ fn conflict_json(item: &ItemRef) -> Value {
     }
 }
 
-/// A random request id (hex), as Box puts in every error object.
-pub fn new_request_id() -> String {
-    hex::encode(rand::random::<[u8; 8]>())
-}
-
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::ParentNotFound => ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::INVALID_PARAMETER,
+                ErrorKind::ParentNotFound,
                 "The parent folder does not exist or you do not have access to it",
             ),
             StoreError::NameInUse(item) => ApiError::name_in_use(&item),
             StoreError::PreconditionFailed => ApiError::precondition_failed(),
-            StoreError::SessionNotOpen(crate::store::SessionState::Expired) => {
-                ApiError::session_expired()
-            }
+            StoreError::SessionNotOpen(SessionState::Expired) => ApiError::session_expired(),
             StoreError::SessionNotOpen(_) => ApiError::new(
-                StatusCode::CONFLICT,
-                ErrorCode::SESSION_COMMITTED,
+                ErrorKind::SessionCommitted,
                 "The upload session is already committed",
             ),
-            StoreError::Body(e) => ApiError::bad_request(
-                ErrorCode::BAD_REQUEST,
+            StoreError::Body(e) => ApiError::new(
+                ErrorKind::BadRequest,
                 format!("The request body could not be read: {e}"),
             ),
-            StoreError::StorageFull(detail) => {
-                tracing::error!(%detail, "storage is full");
+            e @ StoreError::StorageFull(_) => {
+                tracing::error!(error = %Chain(&e), "storage is full");
                 ApiError::new(
-                    StatusCode::INSUFFICIENT_STORAGE,
-                    ErrorCode::INSUFFICIENT_STORAGE,
+                    ErrorKind::InsufficientStorage,
                     "The server is out of storage space; try again later",
                 )
             }
-            StoreError::Backend(detail) => ApiError::internal(detail),
+            e @ StoreError::Backend(_) => ApiError::internal(Chain(&e)),
         }
     }
 }
@@ -194,7 +198,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.to_box_error();
         let request_id = body.request_id.clone().unwrap_or_default();
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let status = self.status();
+        let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         for (name, value) in &self.headers {
             if let Ok(v) = HeaderValue::from_str(value) {
@@ -202,9 +207,9 @@ impl IntoResponse for ApiError {
             }
         }
         if let Ok(v) = HeaderValue::from_str(&request_id) {
-            headers.insert("box-request-id", v);
+            headers.insert(request_id::HEADER, v);
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(

@@ -62,8 +62,10 @@ pub enum ServerError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("storage failed to open: {0}")]
-    Store(#[from] StoreError),
+    #[error("cannot open the metadata store")]
+    Metadata(#[source] StoreError),
+    #[error("cannot open the part store in {path}")]
+    Parts { path: PathBuf, source: StoreError },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -99,9 +101,16 @@ impl Server {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let meta: Arc<dyn MetadataStore> = match options.database_url.as_deref() {
-            None => Arc::new(SqliteMetadataStore::open(&dir.join("metadata.sqlite3"))?),
+            None => Arc::new(
+                SqliteMetadataStore::open(&dir.join("metadata.sqlite3"))
+                    .map_err(ServerError::Metadata)?,
+            ),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Arc::new(PostgresMetadataStore::connect(url, PostgresOptions::default()).await?)
+                Arc::new(
+                    PostgresMetadataStore::connect(url, PostgresOptions::default())
+                        .await
+                        .map_err(ServerError::Metadata)?,
+                )
             }
             Some(_) => {
                 return Err(ServerError::Config(
@@ -109,7 +118,11 @@ impl Server {
                 ));
             }
         };
-        let parts = LocalDiskPartStore::open(&dir.join("parts"))?;
+        let parts_dir = dir.join("parts");
+        let parts = LocalDiskPartStore::open(&parts_dir).map_err(|source| ServerError::Parts {
+            path: parts_dir.clone(),
+            source,
+        })?;
         let service = UploadService::new(meta, Arc::new(parts), options.service.clone());
 
         let mut pairs = options.tokens.clone();
@@ -129,7 +142,7 @@ impl Server {
             let user = service
                 .ensure_user(&login)
                 .await
-                .map_err(|e| ServerError::Config(e.message))?;
+                .map_err(ServerError::Metadata)?;
             tokens.insert(token, user);
         }
         let listener =

@@ -228,3 +228,81 @@ async fn a_401_before_a_large_body_reaches_the_client() {
         }
     }
 }
+
+/// The `box-request-id` header of `r`.
+fn request_id(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("box-request-id")
+        .expect("every answer carries box-request-id")
+        .to_str()
+        .expect("an ASCII id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_answer_carries_its_own_request_id_and_errors_repeat_it() {
+    let t = TestServer::start(|_| {}).await;
+    let ok = t.get(ALICE, "/2.0/folders/0").await;
+    assert_eq!(ok.status(), 200);
+    let ok_id = request_id(&ok);
+    assert_eq!(ok_id.len(), 16, "{ok_id}");
+    let again = request_id(&t.get(ALICE, "/2.0/folders/0").await);
+    assert_ne!(ok_id, again, "each request gets its own id");
+    for (token, path) in [(ALICE, "/2.0/files/1"), ("wrong", "/2.0/folders/0")] {
+        let err = t.get(token, path).await;
+        assert!(err.status().is_client_error(), "{path}: {}", err.status());
+        let header = request_id(&err);
+        let body: serde_json::Value = err.json().await.unwrap();
+        assert_eq!(body["request_id"], header.as_str(), "{body}");
+        assert_ne!(header, ok_id);
+    }
+    // A client cannot choose the id that reaches the logs.
+    let forged = t
+        .send(
+            t.req(Method::GET, ALICE, "/2.0/folders/0")
+                .header("box-request-id", "forged"),
+        )
+        .await;
+    assert_ne!(request_id(&forged), "forged");
+}
+
+/// A log sink for one test's tracing output.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_request_log_line_carries_the_id_the_client_sees() {
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    // The server runs on this test's single thread, so the thread's
+    // default subscriber sees every one of its events.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let t = TestServer::start(|_| {}).await;
+    let r = t.get(ALICE, "/2.0/files/123456789012").await;
+    assert_eq!(r.status(), 404);
+    let id = request_id(&r);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap_or_else(|| panic!("no log line names {id}:\n{text}"));
+    assert!(line.contains("status=404"), "{line}");
+    assert!(line.contains("/2.0/files/123456789012"), "{line}");
+    assert!(!text.contains(ALICE), "a token reached the log:\n{text}");
+}

@@ -102,7 +102,7 @@ async fn refuses_a_database_from_a_newer_schema() {
         .await
         .expect_err("a newer schema is refused");
     assert!(
-        matches!(&e, StoreError::Backend(m) if m.contains("999")),
+        matches!(&e, StoreError::Backend(m) if m.to_string().contains("999")),
         "{e:?}"
     );
 }
@@ -120,6 +120,17 @@ async fn connection_failures_are_backend_errors() {
             .expect_err(url);
         assert!(matches!(e, StoreError::Backend(_)), "{url}: {e:?}");
     }
+    // The message names the server and the cause, never the password.
+    let e = PostgresMetadataStore::connect("postgres://ops:s3cret@127.0.0.1:1/meta", options())
+        .await
+        .expect_err("nothing listens on port 1");
+    let chain = boxup_server::error::Chain(&e).to_string();
+    assert!(
+        chain.starts_with("cannot connect to PostgreSQL at ops@127.0.0.1:1/meta: "),
+        "{chain}"
+    );
+    assert!(chain.to_lowercase().contains("refused"), "{chain}");
+    assert!(!chain.contains("s3cret"), "{chain}");
     let no_pool = PostgresOptions {
         max_connections: 0,
         ..options()

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use boxup_protocol::ErrorCode;
+use boxup_protocol::ErrorKind;
 
 use super::AppState;
 use crate::error::ApiError;
@@ -82,12 +82,12 @@ impl<S: Send + Sync> FromRequest<S> for SmallBody {
             .await
             .map(SmallBody)
             .map_err(|e| {
-                let code = if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ErrorCode::PAYLOAD_TOO_LARGE
+                let kind = if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ErrorKind::PayloadTooLarge
                 } else {
-                    ErrorCode::BAD_REQUEST
+                    ErrorKind::BadRequest
                 };
-                ApiError::new(e.status(), code, e.body_text())
+                ApiError::new(kind, e.body_text())
             })
     }
 }
@@ -105,19 +105,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map_err(|_| {
-                ApiError::bad_request(ErrorCode::BAD_REQUEST, "The query string is malformed")
+                ApiError::new(ErrorKind::BadRequest, "The query string is malformed")
             })?;
-        let number = |name: &str, code: &'static str| -> Result<Option<u64>, ApiError> {
+        let number = |name: &str, kind: ErrorKind| -> Result<Option<u64>, ApiError> {
             match pairs.iter().rev().find(|(k, _)| k == name) {
                 None => Ok(None),
                 Some((_, v)) => v.parse().map(Some).map_err(|_| {
-                    ApiError::bad_request(code, format!("'{name}' must be a non-negative integer"))
+                    ApiError::new(kind, format!("'{name}' must be a non-negative integer"))
                 }),
             }
         };
         Ok(Paging {
-            offset: number("offset", ErrorCode::INVALID_OFFSET)?,
-            limit: number("limit", ErrorCode::INVALID_LIMIT)?,
+            offset: number("offset", ErrorKind::InvalidOffset)?,
+            limit: number("limit", ErrorKind::InvalidLimit)?,
             version: pairs
                 .iter()
                 .find(|(k, _)| k == "version")

@@ -6,6 +6,7 @@ mod extract;
 mod files;
 mod folders;
 mod multipart;
+pub(crate) mod request_id;
 mod routes;
 mod sessions;
 

@@ -7,7 +7,7 @@
 
 use axum::body::Body;
 use axum::http::HeaderMap;
-use boxup_protocol::{ErrorCode, UploadAttributes};
+use boxup_protocol::{ErrorKind, UploadAttributes};
 use futures::TryStreamExt;
 
 use super::extract::header;
@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::UploadFileRequest;
 
 fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(ErrorCode::BAD_REQUEST, message)
+    ApiError::new(ErrorKind::BadRequest, message)
 }
 
 /// The largest `attributes` part accepted.
@@ -55,8 +55,8 @@ pub async fn upload_request(headers: &HeaderMap, body: Body) -> ApiResult<Upload
             }
             Some("file") => {
                 let attributes = attributes.ok_or_else(|| {
-                    ApiError::bad_request(
-                        ErrorCode::METADATA_AFTER_FILE,
+                    ApiError::new(
+                        ErrorKind::MetadataAfterFile,
                         "Metadata must be sent before the file contents",
                     )
                 })?;

@@ -4,14 +4,13 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use boxup_protocol::ErrorCode;
+use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use super::{AppState, drain, files, folders, sessions};
+use super::{AppState, drain, files, folders, request_id, sessions};
 use crate::error::ApiError;
 
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
@@ -79,6 +78,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(middleware::from_fn(drain::drain_unread_body))
         .layer(CatchPanicLayer::custom(panic_to_error))
+        // Outermost, so that every answer (a panic's too) carries the id.
+        .layer(middleware::from_fn(request_id::tag))
         .with_state(state)
 }
 
@@ -94,17 +95,9 @@ fn panic_to_error(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        ErrorCode::NOT_FOUND,
-        "No such endpoint",
-    )
+    ApiError::new(ErrorKind::NotFound, "No such endpoint")
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::METHOD_NOT_ALLOWED,
-        "Method Not Allowed",
-    )
+    ApiError::new(ErrorKind::MethodNotAllowed, "Method Not Allowed")
 }

@@ -5,7 +5,7 @@
 //! repeated commit of a committed session replays the 201 with the file,
 //! covering a client whose first answer was lost.
 
-use boxup_protocol::{ErrorCode, Files, Sha1Digest, UploadPart};
+use boxup_protocol::{ErrorKind, Files, Sha1Digest, UploadPart};
 use serde_json::Value;
 
 use super::input::{field, file_attributes, json_object};
@@ -22,7 +22,7 @@ pub struct CommitHeaders<'a> {
 }
 
 fn parts_mismatch(message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(ErrorCode::PARTS_MISMATCH, message)
+    ApiError::new(ErrorKind::PartsMismatch, message)
 }
 
 impl UploadService {
@@ -40,10 +40,10 @@ impl UploadService {
         }
         let digest = headers
             .digest
-            .ok_or_else(|| ApiError::bad_request(ErrorCode::BAD_DIGEST, "Digest is required"))
+            .ok_or_else(|| ApiError::new(ErrorKind::BadDigest, "Digest is required"))
             .and_then(|v| {
                 Sha1Digest::from_digest_header(v)
-                    .map_err(|e| ApiError::bad_request(ErrorCode::BAD_DIGEST, e.to_string()))
+                    .map_err(|e| ApiError::new(ErrorKind::BadDigest, e.to_string()))
             })?;
         let obj = json_object(body)?;
         let claimed: Vec<UploadPart> = match field(&obj, "parts") {
@@ -63,8 +63,8 @@ impl UploadService {
             .await?
             .ok_or_else(|| parts_mismatch("Not all parts have been processed yet"))?;
         if actual != digest {
-            return Err(ApiError::bad_request(
-                ErrorCode::DIGEST_MISMATCH,
+            return Err(ApiError::new(
+                ErrorKind::DigestMismatch,
                 format!(
                     "File digest was incorrect. Actual: {} Expected: {}",
                     actual.to_base64(),

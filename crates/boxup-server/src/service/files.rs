@@ -1,8 +1,7 @@
 //! Files: metadata, delete, download with `Range`, simple upload, new
 //! version and preflight (wire spec §8).
 
-use axum::http::StatusCode;
-use boxup_protocol::{ErrorCode, File, Files, PreflightResponse, Sha1Digest, UploadAttributes};
+use boxup_protocol::{ErrorKind, File, Files, PreflightResponse, Sha1Digest, UploadAttributes};
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::input::{json_object, parse_time, size_field, str_field};
@@ -86,8 +85,7 @@ impl UploadService {
             None => None,
             Some(spec) => Some(resolve_range(spec, total).ok_or_else(|| {
                 ApiError::new(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    ErrorCode::RANGE_NOT_SATISFIABLE,
+                    ErrorKind::RangeNotSatisfiable,
                     format!("The range is outside the file's {total} bytes"),
                 )
                 .with_header("content-range", format!("bytes */{total}"))
@@ -129,7 +127,7 @@ impl UploadService {
     /// `POST /files/content`: a new file from a multipart upload.
     pub async fn upload_file(&self, caller: &Caller, req: UploadFileRequest) -> ApiResult<Files> {
         let name = req.attributes.name.clone().ok_or_else(|| {
-            ApiError::bad_request(ErrorCode::MISSING_FILE_NAME, "attributes.name is required")
+            ApiError::new(ErrorKind::MissingFileName, "attributes.name is required")
         })?;
         validate_name(&name)?;
         let parent = req
@@ -138,8 +136,8 @@ impl UploadService {
             .as_ref()
             .and_then(|p| parse_id(&p.id).ok())
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    ErrorCode::MISSING_DESTINATION,
+                ApiError::new(
+                    ErrorKind::MissingDestination,
                     "attributes.parent.id is required",
                 )
             })?;
@@ -235,8 +233,8 @@ impl UploadService {
     ) -> ApiResult<PreflightResponse> {
         let obj = json_object(body)?;
         let size = size_field(&obj, "size").map_err(|()| {
-            ApiError::bad_request(
-                ErrorCode::INVALID_FILE_SIZE,
+            ApiError::new(
+                ErrorKind::InvalidFileSize,
                 "size must be a non-negative integer",
             )
         })?;
@@ -246,16 +244,15 @@ impl UploadService {
         let name = str_field(&obj, "name")?;
         let token = random_hex_upper(16);
         let Some(file_id) = file_id else {
-            let name = name.ok_or_else(|| {
-                ApiError::bad_request(ErrorCode::MISSING_FILE_NAME, "name is required")
-            })?;
+            let name =
+                name.ok_or_else(|| ApiError::new(ErrorKind::MissingFileName, "name is required"))?;
             validate_name(name)?;
             let parent = obj
                 .get("parent")
                 .and_then(|p| p.get("id"))
                 .and_then(super::input::folder_id_value)
                 .ok_or_else(|| {
-                    ApiError::bad_request(ErrorCode::MISSING_DESTINATION, "parent.id is required")
+                    ApiError::new(ErrorKind::MissingDestination, "parent.id is required")
                 })?;
             self.check_folder(caller, parent).await?;
             if let Some(conflict) = self.meta.find_by_name(caller.user.id, parent, name).await? {
@@ -296,8 +293,8 @@ impl UploadService {
         let expected = content_sha1
             .map(|h| {
                 Sha1Digest::from_hex(h).map_err(|_| {
-                    ApiError::bad_request(
-                        ErrorCode::BAD_DIGEST,
+                    ApiError::new(
+                        ErrorKind::BadDigest,
                         "Content-MD5 must be the SHA-1 of the file in hex",
                     )
                 })
@@ -312,8 +309,7 @@ impl UploadService {
             .map_err(|e| {
                 body_error_to_api(e, |limit| {
                     ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        ErrorCode::FILE_SIZE_LIMIT_EXCEEDED,
+                        ErrorKind::FileSizeLimitExceeded,
                         format!("File size exceeds the limit of {limit} bytes"),
                     )
                 })

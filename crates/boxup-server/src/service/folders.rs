@@ -1,6 +1,6 @@
 //! Folders: the per-user root "0", sub-folders, and paged listings.
 
-use boxup_protocol::{ErrorCode, Folder, Items, SortOrder};
+use boxup_protocol::{ErrorKind, Folder, Items, SortOrder};
 use serde_json::Value;
 
 use super::input::{folder_id_value, json_object, str_field};
@@ -79,14 +79,14 @@ impl UploadService {
     pub async fn create_folder(&self, caller: &Caller, body: &[u8]) -> ApiResult<Folder> {
         let obj = json_object(body)?;
         let name = str_field(&obj, "name")?
-            .ok_or_else(|| ApiError::bad_request(ErrorCode::BAD_REQUEST, "name is required"))?
+            .ok_or_else(|| ApiError::new(ErrorKind::BadRequest, "name is required"))?
             .to_owned();
         validate_name(&name)?;
         let parent = match obj.get("parent") {
             Some(Value::Object(p)) => p.get("id").and_then(folder_id_value),
             _ => None,
         }
-        .ok_or_else(|| ApiError::bad_request(ErrorCode::BAD_REQUEST, "parent.id is required"))?;
+        .ok_or_else(|| ApiError::new(ErrorKind::BadRequest, "parent.id is required"))?;
         let new = NewFolder {
             owner_id: caller.user.id,
             parent_id: parent,

@@ -18,8 +18,8 @@ use sha1::digest::common::hazmat::{SerializableState, SerializedState};
 use sha1::{Digest, Sha1};
 
 use super::UploadService;
-use crate::error::{ApiError, ApiResult};
-use crate::store::{Frontier, SessionId, SessionRecord, SessionState};
+use crate::error::Chain;
+use crate::store::{Frontier, SessionId, SessionRecord, SessionState, StoreError, StoreResult};
 
 /// Per-session async locks, so one process hashes each session once at a
 /// time. Across replicas the store's compare-and-set keeps it correct.
@@ -43,13 +43,13 @@ impl FrontierLocks {
     }
 }
 
-fn restore(frontier: &Frontier) -> ApiResult<Sha1> {
+fn restore(frontier: &Frontier) -> StoreResult<Sha1> {
     if frontier.offset == 0 {
         return Ok(Sha1::new());
     }
     let state = SerializedState::<Sha1>::try_from(frontier.state.as_slice())
-        .map_err(|_| ApiError::internal("stored SHA-1 midstate has the wrong size"))?;
-    Sha1::deserialize(&state).map_err(|_| ApiError::internal("stored SHA-1 midstate is invalid"))
+        .map_err(|_| StoreError::backend("stored SHA-1 midstate has the wrong size"))?;
+    Sha1::deserialize(&state).map_err(|_| StoreError::backend("stored SHA-1 midstate is invalid"))
 }
 
 impl UploadService {
@@ -58,7 +58,7 @@ impl UploadService {
         let service = self.clone();
         tokio::spawn(async move {
             if let Err(e) = service.advance_frontier(&session_id).await {
-                tracing::warn!(session = %session_id, error = %e.message, "frontier stalled");
+                tracing::warn!(session = %session_id, error = %Chain(&e), "frontier stalled");
             }
         });
     }
@@ -68,7 +68,7 @@ impl UploadService {
     pub(crate) async fn advance_frontier(
         &self,
         session_id: &SessionId,
-    ) -> ApiResult<SessionRecord> {
+    ) -> StoreResult<SessionRecord> {
         self.advance_frontier_until(session_id, u64::MAX).await
     }
 
@@ -78,7 +78,7 @@ impl UploadService {
         &self,
         session_id: &SessionId,
         until: u64,
-    ) -> ApiResult<SessionRecord> {
+    ) -> StoreResult<SessionRecord> {
         let lock = self.frontier_locks.get(session_id);
         let _guard = lock.lock().await;
         loop {
@@ -86,7 +86,7 @@ impl UploadService {
                 .meta
                 .get_session(session_id)
                 .await?
-                .ok_or_else(ApiError::not_found)?;
+                .ok_or(StoreError::NotFound)?;
             let from = session.frontier.offset;
             if session.state != SessionState::Open || from >= session.file_size || from >= until {
                 return Ok(session);
@@ -96,7 +96,7 @@ impl UploadService {
                 return Ok(session);
             };
             if part.offset != from {
-                return Err(ApiError::internal(format!(
+                return Err(StoreError::backend(format!(
                     "session {session_id}: frontier at {from} but part {index} starts at {}",
                     part.offset
                 )));
@@ -104,12 +104,14 @@ impl UploadService {
             let mut hasher = restore(&session.frontier)?;
             let mut body = self.parts.get(&part.object_key, 0..part.size).await?;
             let mut hashed = 0u64;
-            while let Some(chunk) = body.try_next().await.map_err(ApiError::internal)? {
+            while let Some(chunk) = body.try_next().await.map_err(|e| {
+                StoreError::backend_context(format!("reading {}", part.object_key), e)
+            })? {
                 hashed += chunk.len() as u64;
                 hasher.update(&chunk);
             }
             if hashed != part.size {
-                return Err(ApiError::internal(format!(
+                return Err(StoreError::backend(format!(
                     "object {} holds {hashed} bytes, its part row says {}",
                     part.object_key, part.size
                 )));
@@ -128,7 +130,7 @@ impl UploadService {
     pub(crate) async fn whole_file_sha1(
         &self,
         session_id: &SessionId,
-    ) -> ApiResult<Option<Sha1Digest>> {
+    ) -> StoreResult<Option<Sha1Digest>> {
         let session = self.advance_frontier(session_id).await?;
         if session.frontier.offset != session.file_size {
             return Ok(None);

@@ -2,7 +2,7 @@
 //! (legacy boxsdk posts JSON without one), and each field is read on its
 //! own so that a missing field and a mistyped one get Box's distinct codes.
 
-use boxup_protocol::ErrorCode;
+use boxup_protocol::ErrorKind;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, ApiResult};
@@ -42,8 +42,8 @@ pub fn str_field<'a>(obj: &'a JsonObject, name: &str) -> ApiResult<Option<&'a st
     match field(obj, name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::bad_request(
-            ErrorCode::BAD_REQUEST,
+        Some(_) => Err(ApiError::new(
+            ErrorKind::BadRequest,
             format!("'{name}' must be a string"),
         )),
     }
@@ -70,8 +70,8 @@ pub fn time_field(obj: &JsonObject, name: &str) -> ApiResult<Option<i64>> {
 /// Parses an RFC 3339 timestamp named `name` into Unix seconds.
 pub fn parse_time(name: &str, value: &str) -> ApiResult<i64> {
     boxup_protocol::time::parse_unix(value).ok_or_else(|| {
-        ApiError::bad_request(
-            ErrorCode::BAD_REQUEST,
+        ApiError::new(
+            ErrorKind::BadRequest,
             format!("'{name}' must be an RFC 3339 timestamp"),
         )
     })
@@ -100,10 +100,10 @@ mod tests {
         assert_eq!(size_field(&o, "e"), Err(()));
         assert_eq!(json_object(b"").unwrap().len(), 0);
         assert_eq!(
-            json_object(b"[1]").unwrap_err().code,
-            ErrorCode::INVALID_JSON
+            json_object(b"[1]").unwrap_err().kind,
+            ErrorKind::InvalidJson
         );
-        assert_eq!(json_object(b"{").unwrap_err().code, ErrorCode::INVALID_JSON);
+        assert_eq!(json_object(b"{").unwrap_err().kind, ErrorKind::InvalidJson);
         assert_eq!(folder_id_value(&Value::from("0")), Some(FolderId::ROOT));
         assert_eq!(folder_id_value(&Value::from("../1")), None);
     }

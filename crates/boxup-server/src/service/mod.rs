@@ -21,10 +21,12 @@ mod verify;
 
 use std::sync::Arc;
 
-use boxup_protocol::ErrorCode;
+use boxup_protocol::ErrorKind;
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{MetadataStore, PartStore, SessionId, SessionRecord, SessionState, UserRecord};
+use crate::store::{
+    MetadataStore, PartStore, SessionId, SessionRecord, SessionState, StoreResult, UserRecord,
+};
 
 pub use commit::CommitHeaders;
 pub use files::{Download, UploadFileRequest};
@@ -128,16 +130,16 @@ impl UploadService {
     }
 
     /// Resolves a user by login, creating it on first sight.
-    pub async fn ensure_user(&self, login: &str) -> ApiResult<UserRecord> {
-        Ok(self.meta.ensure_user(login, login).await?)
+    pub async fn ensure_user(&self, login: &str) -> StoreResult<UserRecord> {
+        self.meta.ensure_user(login, login).await
     }
 
     /// Loads a session of the caller: 400 for a malformed id, 404 for an
     /// unknown or foreign one, 410 once expired.
     pub(crate) async fn load_session(&self, caller: &Caller, id: &str) -> ApiResult<SessionRecord> {
         if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ApiError::bad_request(
-                ErrorCode::INVALID_UPLOAD_SESSION_ID,
+            return Err(ApiError::new(
+                ErrorKind::InvalidUploadSessionId,
                 "The upload session id is not valid",
             ));
         }

@@ -1,7 +1,7 @@
 //! Item-name rules (Box's common-errors guide). A name is data: it is
 //! validated and stored, never used to build a path.
 
-use boxup_protocol::ErrorCode;
+use boxup_protocol::ErrorKind;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -9,8 +9,8 @@ pub const MAX_NAME_CHARS: usize = 255;
 
 pub fn validate_name(name: &str) -> ApiResult<()> {
     let invalid = |why: &str| {
-        Err(ApiError::bad_request(
-            ErrorCode::ITEM_NAME_INVALID,
+        Err(ApiError::new(
+            ErrorKind::ItemNameInvalid,
             format!("Item name invalid: {why}"),
         ))
     };
@@ -18,8 +18,8 @@ pub fn validate_name(name: &str) -> ApiResult<()> {
         return invalid("a name must not be empty");
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::bad_request(
-            ErrorCode::ITEM_NAME_TOO_LONG,
+        return Err(ApiError::new(
+            ErrorKind::ItemNameTooLong,
             "Item name too long: at most 255 characters",
         ));
     }
@@ -49,13 +49,13 @@ mod tests {
         assert!(validate_name("日本語.txt").is_ok());
         assert_eq!(validate_name(&"é".repeat(255)).map(|_| ()).ok(), Some(()));
         assert_eq!(
-            validate_name(&"a".repeat(256)).unwrap_err().code,
-            ErrorCode::ITEM_NAME_TOO_LONG
+            validate_name(&"a".repeat(256)).unwrap_err().kind,
+            ErrorKind::ItemNameTooLong
         );
         for bad in ["", ".", "..", "a/b", "..\\x", "a\nb", "tab\t", "x "] {
             assert_eq!(
-                validate_name(bad).unwrap_err().code,
-                ErrorCode::ITEM_NAME_INVALID,
+                validate_name(bad).unwrap_err().kind,
+                ErrorKind::ItemNameInvalid,
                 "{bad:?}"
             );
         }

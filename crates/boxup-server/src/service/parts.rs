@@ -7,8 +7,7 @@
 //! wins, an identical retry gets the stored part back, a different body
 //! gets 416 with the conflicting part.
 
-use axum::http::StatusCode;
-use boxup_protocol::{ContentRange, ErrorCode, HeaderError, Sha1Digest, UploadParts, UploadedPart};
+use boxup_protocol::{ContentRange, ErrorKind, HeaderError, Sha1Digest, UploadParts, UploadedPart};
 use serde_json::json;
 
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
@@ -31,17 +30,12 @@ pub const MAX_PARTS_LIMIT: u64 = 1000;
 pub const MAX_PARTS_OFFSET: u64 = 10_000;
 
 fn range_error(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::RANGE_NOT_SATISFIABLE,
-        ErrorCode::RANGE_NOT_SATISFIABLE,
-        message,
-    )
+    ApiError::new(ErrorKind::RangeNotSatisfiable, message)
 }
 
 fn overlap_error(existing: &PartRecord) -> ApiError {
     ApiError::new(
-        StatusCode::RANGE_NOT_SATISFIABLE,
-        ErrorCode::RANGE_OVERLAPS,
+        ErrorKind::RangeOverlaps,
         "The content range overlaps an existing part",
     )
     .with_context(json!({ "conflicting_part": render::part(existing) }))
@@ -93,26 +87,24 @@ impl UploadService {
         let session = self.load_session(caller, id).await?;
         let range = headers
             .content_range
-            .ok_or_else(|| {
-                ApiError::bad_request(ErrorCode::BAD_REQUEST, "Content-Range is required")
-            })
+            .ok_or_else(|| ApiError::new(ErrorKind::BadRequest, "Content-Range is required"))
             .and_then(|v| {
                 ContentRange::parse(v).map_err(|e| match e {
                     HeaderError::EmptyContentRange { .. } => range_error(e.to_string()),
-                    _ => ApiError::bad_request(ErrorCode::BAD_REQUEST, e.to_string()),
+                    _ => ApiError::new(ErrorKind::BadRequest, e.to_string()),
                 })
             })?;
         let digest = headers
             .digest
-            .ok_or_else(|| ApiError::bad_request(ErrorCode::BAD_DIGEST, "Digest is required"))
+            .ok_or_else(|| ApiError::new(ErrorKind::BadDigest, "Digest is required"))
             .and_then(|v| {
                 Sha1Digest::from_digest_header(v)
-                    .map_err(|e| ApiError::bad_request(ErrorCode::BAD_DIGEST, e.to_string()))
+                    .map_err(|e| ApiError::new(ErrorKind::BadDigest, e.to_string()))
             })?;
         let index = grid_index(&session, &range)?;
         if let Some(len) = headers.content_length.filter(|len| *len != range.len()) {
-            return Err(ApiError::bad_request(
-                ErrorCode::REQUEST_SIZE_MISMATCH,
+            return Err(ApiError::new(
+                ErrorKind::RequestSizeMismatch,
                 format!(
                     "Content-Length {len} does not match the range length {}",
                     range.len()
@@ -170,7 +162,11 @@ impl UploadService {
                     // the client has yet to send.
                     let until = record.offset - max_lag;
                     if let Err(e) = self.advance_frontier_until(&session.id, until).await {
-                        tracing::warn!(session = %session.id, error = %e.message, "frontier stalled");
+                        tracing::warn!(
+                            session = %session.id,
+                            error = %crate::error::Chain(&e),
+                            "frontier stalled"
+                        );
                     }
                 }
                 self.spawn_frontier(session.id);
@@ -202,8 +198,8 @@ impl UploadService {
         let session = self.load_session(caller, id).await?;
         let offset = offset.unwrap_or(0);
         if offset > MAX_PARTS_OFFSET {
-            return Err(ApiError::bad_request(
-                ErrorCode::INVALID_OFFSET,
+            return Err(ApiError::new(
+                ErrorKind::InvalidOffset,
                 format!("offset must not exceed {MAX_PARTS_OFFSET}"),
             ));
         }
@@ -224,7 +220,7 @@ impl UploadService {
     /// orphan sweep.
     pub(crate) async fn discard(&self, key: &str) {
         if let Err(e) = self.parts.delete(key).await {
-            tracing::warn!(key, error = %e, "could not delete an unreferenced object");
+            tracing::warn!(key, error = %crate::error::Chain(&e), "could not delete an unreferenced object");
         }
     }
 }
@@ -250,8 +246,8 @@ async fn check_body(body: ByteStream, len: u64, digest: Sha1Digest) -> ApiResult
 }
 
 fn too_long(_: u64) -> ApiError {
-    ApiError::bad_request(
-        ErrorCode::REQUEST_SIZE_MISMATCH,
+    ApiError::new(
+        ErrorKind::RequestSizeMismatch,
         "The body is longer than the Content-Range",
     )
 }

@@ -8,7 +8,7 @@
 //! means "upload this part", which is what a client without the endpoint
 //! does anyway, and the SDKs accept an empty `hits` array.
 
-use boxup_protocol::{ErrorCode, UploadPartPlan, UploadSessionPlanResponse};
+use boxup_protocol::{ErrorKind, UploadPartPlan, UploadSessionPlanResponse};
 use serde_json::Value;
 
 use super::input::json_object;
@@ -31,18 +31,18 @@ impl UploadService {
         let mut obj = json_object(body)?;
         let parts: Vec<UploadPartPlan> = match obj.remove("parts") {
             Some(v @ Value::Array(_)) => serde_json::from_value(v).map_err(|e| {
-                ApiError::bad_request(ErrorCode::BAD_REQUEST, format!("'parts' is malformed: {e}"))
+                ApiError::new(ErrorKind::BadRequest, format!("'parts' is malformed: {e}"))
             })?,
             _ => {
-                return Err(ApiError::bad_request(
-                    ErrorCode::BAD_REQUEST,
+                return Err(ApiError::new(
+                    ErrorKind::BadRequest,
                     "'parts' (an array of {offset, size, sha512}) is required",
                 ));
             }
         };
         if parts.len() > MAX_PLANNED_PARTS {
-            return Err(ApiError::bad_request(
-                ErrorCode::BAD_REQUEST,
+            return Err(ApiError::new(
+                ErrorKind::BadRequest,
                 format!("a plan lists at most {MAX_PLANNED_PARTS} parts"),
             ));
         }

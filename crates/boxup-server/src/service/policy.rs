@@ -7,7 +7,7 @@
 //! outcome themselves, so the SQLite and PostgreSQL backends cannot drift
 //! apart on any of it.
 //!
-//! The rules (docs/protocol.md, "Files" and "Commit"):
+//! The rules (docs/protocol.md §5.1 and §4.9):
 //! - a new file gets etag 0, an empty description unless given, and content
 //!   times of `now` unless given;
 //! - a new version bumps the etag by one, keeps the name unless renamed,

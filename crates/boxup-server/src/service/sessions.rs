@@ -1,7 +1,6 @@
 //! Creating, reading and aborting upload sessions (wire spec §2.1–2.3, 2.7, 2.8).
 
-use axum::http::StatusCode;
-use boxup_protocol::{ErrorCode, UploadSession};
+use boxup_protocol::{ErrorKind, UploadSession};
 
 use super::input::{JsonObject, field, folder_id_value, json_object, size_field, str_field};
 use super::names::validate_name;
@@ -25,22 +24,20 @@ impl UploadService {
         let obj = json_object(body)?;
         let folder_id = match field(&obj, "folder_id") {
             None => {
-                return Err(ApiError::bad_request(
-                    ErrorCode::MISSING_DESTINATION,
+                return Err(ApiError::new(
+                    ErrorKind::MissingDestination,
                     "A destination folder_id is required",
                 ));
             }
             Some(v) => folder_id_value(v).ok_or_else(|| {
-                ApiError::bad_request(ErrorCode::INVALID_FOLDER_ID, "folder_id is not valid")
+                ApiError::new(ErrorKind::InvalidFolderId, "folder_id is not valid")
             })?,
         };
         let file_size = self.session_file_size(&obj)?;
         let name = str_field(&obj, "file_name")
             .ok()
             .flatten()
-            .ok_or_else(|| {
-                ApiError::bad_request(ErrorCode::MISSING_FILE_NAME, "file_name is required")
-            })?
+            .ok_or_else(|| ApiError::new(ErrorKind::MissingFileName, "file_name is required"))?
             .to_owned();
         validate_name(&name)?;
         self.check_folder(caller, folder_id).await?;
@@ -140,8 +137,8 @@ impl UploadService {
     /// Checks a file size against the configured limits.
     pub(crate) fn check_file_size(&self, size: u64, chunked: bool) -> ApiResult<()> {
         if chunked && size < self.config.min_chunked_size {
-            return Err(ApiError::bad_request(
-                ErrorCode::FILE_SIZE_TOO_SMALL,
+            return Err(ApiError::new(
+                ErrorKind::FileSizeTooSmall,
                 format!(
                     "File size {size} is below the minimum of {} bytes for chunked uploads",
                     self.config.min_chunked_size
@@ -150,8 +147,7 @@ impl UploadService {
         }
         if size > self.config.max_file_size {
             return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::FILE_SIZE_LIMIT_EXCEEDED,
+                ErrorKind::FileSizeLimitExceeded,
                 format!(
                     "File size exceeds the limit of {} bytes",
                     self.config.max_file_size
@@ -165,14 +161,14 @@ impl UploadService {
         let size = match size_field(obj, "file_size") {
             Ok(Some(size)) => size,
             Ok(None) => {
-                return Err(ApiError::bad_request(
-                    ErrorCode::MISSING_FILE_SIZE,
+                return Err(ApiError::new(
+                    ErrorKind::MissingFileSize,
                     "file_size is required",
                 ));
             }
             Err(()) => {
-                return Err(ApiError::bad_request(
-                    ErrorCode::INVALID_FILE_SIZE,
+                return Err(ApiError::new(
+                    ErrorKind::InvalidFileSize,
                     "file_size must be a non-negative integer",
                 ));
             }
@@ -198,10 +194,7 @@ impl UploadService {
             None => part_size_for(file_size),
         };
         let total_parts = u32::try_from(file_size.div_ceil(part_size)).map_err(|_| {
-            ApiError::bad_request(
-                ErrorCode::INVALID_FILE_SIZE,
-                "file_size needs too many parts",
-            )
+            ApiError::new(ErrorKind::InvalidFileSize, "file_size needs too many parts")
         })?;
         let created_at = now();
         let session = SessionRecord {

@@ -9,7 +9,8 @@
 use std::time::{Duration, SystemTime};
 
 use super::{UploadService, now};
-use crate::error::ApiResult;
+use crate::error::Chain;
+use crate::store::StoreResult;
 
 /// How long an unreferenced object may exist before it counts as orphaned:
 /// far longer than the gap between a part's put and its row insert.
@@ -29,14 +30,18 @@ pub const ORPHAN_SCAN_EVERY: Duration = Duration::from_secs(3600);
 impl UploadService {
     /// One full pass at time `now` (Unix seconds): expiry, garbage, and
     /// the orphan scan for objects last written before `orphans_before`.
-    pub async fn sweep_once(&self, now: i64, orphans_before: SystemTime) -> ApiResult<SweepReport> {
+    pub async fn sweep_once(
+        &self,
+        now: i64,
+        orphans_before: SystemTime,
+    ) -> StoreResult<SweepReport> {
         let mut report = self.expire_and_collect(now).await?;
         report.orphans_deleted = self.sweep_orphans(orphans_before).await?;
         Ok(report)
     }
 
     /// Expires sessions past their TTL and deletes queued garbage objects.
-    pub async fn expire_and_collect(&self, now: i64) -> ApiResult<SweepReport> {
+    pub async fn expire_and_collect(&self, now: i64) -> StoreResult<SweepReport> {
         let mut report = SweepReport {
             sessions_changed: self
                 .meta
@@ -51,7 +56,9 @@ impl UploadService {
                 // One undeletable object must not stop the collection.
                 match self.parts.delete(&key).await {
                     Ok(()) => deleted.push(key),
-                    Err(e) => tracing::warn!(key, error = %e, "cannot delete a garbage object"),
+                    Err(e) => {
+                        tracing::warn!(key, error = %Chain(&e), "cannot delete a garbage object")
+                    }
                 }
             }
             if deleted.is_empty() {
@@ -65,13 +72,15 @@ impl UploadService {
 
     /// Deletes objects written before `before` that no row knows: bytes
     /// whose part row never committed (a crash between put and insert).
-    pub async fn sweep_orphans(&self, before: SystemTime) -> ApiResult<u64> {
+    pub async fn sweep_orphans(&self, before: SystemTime) -> StoreResult<u64> {
         let mut deleted = 0;
         for key in self.parts.list_older_than(before).await? {
             if !self.meta.is_object_known(&key).await? {
                 match self.parts.delete(&key).await {
                     Ok(()) => deleted += 1,
-                    Err(e) => tracing::warn!(key, error = %e, "cannot delete an orphan object"),
+                    Err(e) => {
+                        tracing::warn!(key, error = %Chain(&e), "cannot delete an orphan object")
+                    }
                 }
             }
         }
@@ -88,14 +97,14 @@ impl UploadService {
             match self.expire_and_collect(now()).await {
                 Ok(r) if r != SweepReport::default() => tracing::info!(?r, "sweep"),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e.message, "sweep failed"),
+                Err(e) => tracing::warn!(error = %Chain(&e), "sweep failed"),
             }
             if last_scan.is_none_or(|t| t.elapsed() >= ORPHAN_SCAN_EVERY) {
                 last_scan = Some(tokio::time::Instant::now());
                 match self.sweep_orphans(SystemTime::now() - ORPHAN_GRACE).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(orphans_deleted = n, "orphan sweep"),
-                    Err(e) => tracing::warn!(error = %e.message, "orphan sweep failed"),
+                    Err(e) => tracing::warn!(error = %Chain(&e), "orphan sweep failed"),
                 }
             }
         }

@@ -9,7 +9,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use boxup_protocol::{ErrorCode, Sha1Digest};
+use boxup_protocol::{ErrorKind, Sha1Digest};
 use bytes::Bytes;
 use futures::Stream;
 use sha1::{Digest, Sha1};
@@ -133,13 +133,13 @@ pub fn body_error_to_api(e: StoreError, too_long: impl FnOnce(u64) -> ApiError) 
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<BodyError>())
     {
-        Some(BodyError::DigestMismatch { .. }) => ApiError::bad_request(
-            ErrorCode::BAD_DIGEST,
+        Some(BodyError::DigestMismatch { .. }) => ApiError::new(
+            ErrorKind::BadDigest,
             "The digest of the body does not match the Digest header",
         ),
         Some(BodyError::TooLong { expected }) => too_long(*expected),
         Some(b @ BodyError::TooShort { .. }) => {
-            ApiError::bad_request(ErrorCode::REQUEST_SIZE_MISMATCH, b.to_string())
+            ApiError::new(ErrorKind::RequestSizeMismatch, b.to_string())
         }
         None => StoreError::Body(io).into(),
     }

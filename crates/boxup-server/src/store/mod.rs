@@ -58,14 +58,37 @@ pub enum StoreError {
     /// problem, but one worth telling apart from a crash.
     #[error("storage is full: {0}")]
     StorageFull(String),
-    #[error("storage backend failed: {0}")]
-    Backend(String),
+    /// The backend failed: the error says how, with its whole cause chain
+    /// (an operator reads it in the log, the client sees a generic 500).
+    #[error(transparent)]
+    Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StoreError {
-    pub fn backend(e: impl std::fmt::Display) -> Self {
-        StoreError::Backend(e.to_string())
+    /// A backend failure caused by `e`: an error (kept with its own cause
+    /// chain) or a message.
+    pub fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Backend(e.into())
     }
+
+    /// A backend failure: what was being done, caused by `e`.
+    pub fn backend_context(
+        context: impl Into<String>,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Backend(Box::new(Context {
+            context: context.into(),
+            source: e.into(),
+        }))
+    }
+}
+
+/// What a backend was doing when `source` failed it.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+struct Context {
+    context: String,
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

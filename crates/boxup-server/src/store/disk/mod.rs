@@ -159,14 +159,17 @@ impl LocalDiskPartStore {
     /// escape `objects/`.
     fn object_path(&self, key: &str) -> StoreResult<PathBuf> {
         if !is_valid_key(key) {
-            return Err(StoreError::Backend(format!("invalid object key {key:?}")));
+            return Err(StoreError::backend(format!("invalid object key {key:?}")));
         }
         Ok(self.inner.objects.join(key))
     }
 }
 
-fn backend(what: impl std::fmt::Display, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("{what}: {e}"))
+fn backend(
+    what: impl Into<String>,
+    e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+) -> StoreError {
+    StoreError::backend_context(what, e)
 }
 
 /// A failed write of `key`: a full disk or quota is told apart (507),
@@ -356,8 +359,8 @@ mod tests {
             let e = write_failed("s/X/000001-AB", io::Error::from(kind));
             assert!(matches!(e, StoreError::StorageFull(_)), "{e:?}");
             let api = ApiError::from(e);
-            assert_eq!(api.status.as_u16(), 507);
-            assert_eq!(api.code, "insufficient_storage");
+            assert_eq!(api.status().as_u16(), 507);
+            assert_eq!(api.kind.code(), "insufficient_storage");
             assert!(
                 !api.message.contains("s/X"),
                 "no internals: {}",
@@ -366,6 +369,6 @@ mod tests {
         }
         let e = write_failed("k", io::Error::from(io::ErrorKind::PermissionDenied));
         assert!(matches!(e, StoreError::Backend(_)), "{e:?}");
-        assert_eq!(ApiError::from(e).status.as_u16(), 500);
+        assert_eq!(ApiError::from(e).status().as_u16(), 500);
     }
 }

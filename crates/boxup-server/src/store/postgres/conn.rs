@@ -78,20 +78,26 @@ impl PostgresMetadataStore {
             check_schema_name(name)?;
         }
         let mut connect = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::backend(format!("PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::backend_context("invalid PostgreSQL URL", e))?;
         if connect.get_application_name().is_none() {
             connect = connect.application_name("boxup");
         }
         // Migrate on a connection of its own, opened once: an unreachable
         // server fails here at once, where the pool would keep retrying
         // until its acquire timeout.
-        let mut conn = PgConnection::connect_with(&connect)
-            .await
-            .map_err(|e| StoreError::backend(format!("cannot connect to PostgreSQL: {e}")))?;
+        let mut conn = PgConnection::connect_with(&connect).await.map_err(|e| {
+            StoreError::backend_context(
+                format!("cannot connect to PostgreSQL at {}", server_name(&connect)),
+                e,
+            )
+        })?;
         let schema = options.schema.as_deref();
         let migrated = match configure(&mut conn, schema).await {
             Ok(()) => schema::migrate(&mut conn, schema).await,
-            Err(e) => Err(StoreError::backend(format!("PostgreSQL: {e}"))),
+            Err(e) => Err(StoreError::backend_context(
+                "cannot set up a PostgreSQL session",
+                e,
+            )),
         };
         // Closing also ends a failed migration's transaction and its lock.
         if let Err(e) = conn.close().await {
@@ -189,6 +195,18 @@ impl PostgresMetadataStore {
         .await;
         result.map_err(DbError::into_store)
     }
+}
+
+/// Where `options` connect, for messages: `user@host:port/database`,
+/// never the password.
+fn server_name(options: &PgConnectOptions) -> String {
+    format!(
+        "{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    )
 }
 
 /// Per-connection setup: the schema, when one is configured.

@@ -28,7 +28,7 @@ impl DbError {
     pub(super) fn into_store(self) -> StoreError {
         match self {
             DbError::Store(e) => e,
-            DbError::Sql(e) => StoreError::backend(format!("PostgreSQL: {e}")),
+            DbError::Sql(e) => StoreError::backend(e),
         }
     }
 }

@@ -1,0 +1,69 @@
+//! One id per request, everywhere that request shows up.
+//!
+//! Why: a user who reports a failure quotes the `request_id` of Box's error
+//! object; an operator must find that request in the logs. So the id is
+//! made once, when the request arrives (never taken from the client, which
+//! could forge one to pollute the logs), and it is the `box-request-id`
+//! header of every answer, the `request_id` of every error object, and a
+//! field of the request's tracing span: the access-log line and any error
+//! logged while the request runs carry it.
+//!
+//! The id lives in a task-local for the duration of the request, so an
+//! error built anywhere below (a handler, an extractor, the panic catcher)
+//! renders the same id without threading it through every signature.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+/// The response header that carries the id, as Box names it.
+pub const HEADER: &str = "box-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served, or a fresh one outside a request.
+pub fn current() -> String {
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| new_request_id())
+}
+
+/// A random request id (16 hex digits), as Box puts in its error objects.
+pub fn new_request_id() -> String {
+    hex::encode(rand::random::<[u8; 8]>())
+}
+
+/// Middleware: assigns the id, runs the request inside its span, tags the
+/// answer, and logs one line per request (method, path without the query
+/// string, status, latency; never a header, so never a token).
+pub(super) async fn tag(request: Request, next: Next) -> Response {
+    let id = new_request_id();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(request))
+        .instrument(span.clone())
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "served"
+        );
+    });
+    response
+}
