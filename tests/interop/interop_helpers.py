@@ -103,7 +103,7 @@ def expect_api_error(status: int, code: Optional[str] = None) -> Iterator[Caught
                 f"expected error code {code!r} with HTTP {status}, "
                 f"got code={got_code!r} body={body!r}"
             )
-        # Box's error object (wire spec §1.5).
+        # Box's error object (docs/protocol.md §6.1).
         parsed = e.response_info.body or {}
         assert parsed.get("type") == "error", f"error body has no type=error: {body!r}"
         assert parsed.get("status") == status, f"error body status mismatch: {body!r}"
@@ -140,7 +140,7 @@ def upload_part(
             session.id, io.BytesIO(chunk), digest_header(chunk), rng
         )
     part = uploaded.part
-    # What box-sdk-gen's upload_big_file asserts on every part (spec §2.4).
+    # What box-sdk-gen's upload_big_file asserts on every part (docs/protocol.md §3.2).
     assert part is not None, "part upload answered without a `part` object"
     assert part.offset == first
     assert part.size == len(chunk)

@@ -8,7 +8,7 @@ import re
 from interop_helpers import MiB, expect_api_error, random_bytes, read_all, sha1_hex, unique_name
 
 BIG_SIZE = 50 * MiB
-BOX_PART_SIZE = 8 * MiB  # Box's part size for files up to ~80 GB (spec §4.2)
+BOX_PART_SIZE = 8 * MiB  # Box's part size for files up to ~80 GB (docs/protocol.md §4.4)
 
 
 def test_default_part_size_rule_for_50_mib(big_client):
@@ -25,7 +25,7 @@ def test_default_part_size_rule_for_50_mib(big_client):
 
 
 def test_session_below_20_mb_is_rejected(big_client):
-    """Upload sessions need at least 20 MB (spec §4.1): 400 file_size_too_small."""
+    """Upload sessions need at least 20 MB (docs/protocol.md §4.1): 400 file_size_too_small."""
     with expect_api_error(400, "file_size_too_small"):
         big_client.chunked_uploads.create_file_upload_session(
             "0", 10 * MiB, unique_name("too-small")

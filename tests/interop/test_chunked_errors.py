@@ -1,5 +1,5 @@
 """Chunked-upload error paths: each must raise BoxAPIError with Box's status
-and code (wire spec §2.4, §2.6, §5), and rejected parts must not be kept."""
+and code (docs/protocol.md §4.5–4.6, §4.9, §6.3), and rejected parts must not be kept."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_overlap_with_different_bytes_is_416(client, open_session):
 
 
 def test_identical_part_resend_is_idempotent(client, open_session):
-    """Spec §2.4 [REC] deviation: a byte-identical re-send (an SDK retry after
+    """Deviation (docs/protocol.md §4.6, §7): a byte-identical re-send (an SDK retry after
     a lost response) answers 200 with the stored part instead of Box's 416."""
     session, data, _ = open_session
     first = upload_part(client, session, data, 1)
@@ -210,11 +210,11 @@ def test_session_name_conflict_is_409_item_name_in_use(client):
         UploadFileAttributes(name=name, parent=UploadFileAttributesParentField(id="0")),
         io.BytesIO(b"x" * 10),
     ).entries[0]
-    # Box compares names case-insensitively (spec §2.1).
+    # Box compares names case-insensitively (docs/protocol.md §1.7).
     with expect_api_error(409, "item_name_in_use") as caught:
         client.chunked_uploads.create_file_upload_session("0", 2 * MiB, name.upper())
     conflicts = caught.context_info.get("conflicts")
-    # For files Box sends `conflicts` as one object (spec §3.7).
+    # For files Box sends `conflicts` as one object (docs/protocol.md §6.2).
     assert isinstance(conflicts, dict), f"context_info={caught.context_info!r}"
     assert conflicts.get("id") == existing.id
 
@@ -234,7 +234,7 @@ def test_version_session_for_unknown_file_is_404(client):
 def test_other_users_session_is_not_found(client, bob_client, open_session):
     # Deliberate deviation: Box answers 403 `forbidden` for another user's
     # session; boxup answers 404 so that one user cannot learn that another
-    # user's id exists (docs/design.md).
+    # user's id exists (docs/protocol.md §7).
     session, data, _ = open_session
     with expect_api_error(404, "not_found"):
         bob_client.chunked_uploads.get_file_upload_session_by_id(session.id)

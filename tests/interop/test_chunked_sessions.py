@@ -61,14 +61,14 @@ class Calls:
 
 
 def check_session(session, file_size: int, part_size: int = SMALL_PART_SIZE) -> None:
-    """UploadSession as Box returns it on create (spec §3.1, §6.7)."""
+    """UploadSession as Box returns it on create (docs/protocol.md §3.1)."""
     assert session.type == "upload_session"
     assert re.fullmatch(r"[0-9A-F]{32}", session.id), f"session id {session.id!r}"
     assert session.part_size == part_size
     assert session.total_parts == -(-file_size // part_size)
     assert session.part_size * session.total_parts >= file_size
     assert session.num_parts_processed == 0
-    # Sessions live 7 days (spec §2.1, §4.1).
+    # Sessions live 7 days (docs/protocol.md §4.11).
     expires = session.session_expires_at
     assert isinstance(expires, datetime.datetime), f"session_expires_at={expires!r}"
     assert expires.tzinfo is not None
@@ -107,10 +107,10 @@ def test_manual_upload_lifecycle(client, by_url):
     assert len({p.part_id for p in parts.values()}) == TOTAL_PARTS
     assert calls.get().num_parts_processed == TOTAL_PARTS
 
-    # Listing without a query: every part, sorted by offset (spec §2.5).
+    # Listing without a query: every part, sorted by offset (docs/protocol.md §4.7).
     listing = calls.parts()
     assert listing.total_count == TOTAL_PARTS
-    assert listing.limit is not None, "list parts must always include `limit` (spec §2.5)"
+    assert listing.limit is not None, "list parts must always include `limit` (docs/protocol.md §3.2)"
     assert [e.offset for e in listing.entries] == [i * MiB for i in range(TOTAL_PARTS)]
     for entry in listing.entries:
         stored = parts[entry.offset // MiB]
@@ -147,7 +147,7 @@ def test_manual_upload_lifecycle(client, by_url):
     assert file.sha_1 == sha1_hex(data)
     assert file.parent is not None and file.parent.id == "0"
 
-    # Box's SDK tests delete the session after a successful commit (spec §2.7).
+    # Box's SDK tests delete the session after a successful commit (docs/protocol.md §4.10).
     calls.delete()
     with expect_api_error(404):
         calls.get()
@@ -244,7 +244,7 @@ def test_new_version_session_with_new_name(client):
 
 def test_repeated_commit_returns_the_same_file(client):
     """SDKs re-send a commit whose response was lost (5xx, timeout); commit
-    must be idempotent (spec §0.4, §2.6)."""
+    must be idempotent (docs/protocol.md §4.9)."""
     data = random_bytes(MiB + 5)
     session = client.chunked_uploads.create_file_upload_session(
         "0", len(data), unique_name("recommit")
@@ -281,7 +281,7 @@ def test_upload_big_file_with_many_parts_into_a_folder(client):
 
 
 def test_download_previous_version(client):
-    """`GET /files/{id}/content?version=` serves an older version (spec §8.3)."""
+    """`GET /files/{id}/content?version=` serves an older version (docs/protocol.md §5.4)."""
     original = random_bytes(3000)
     first = _simple_upload(client, original, unique_name("old-version"))
     new = random_bytes(MiB + 3)

@@ -1,6 +1,6 @@
 //! Direct (non-chunked) uploads: `POST {upload_url}/2.0/files/content` and
 //! `POST {upload_url}/2.0/files/{id}/content`, named after the official
-//! SDKs' `UploadsManager` (wire spec §8.4, §8.5).
+//! SDKs' `UploadsManager` (docs/protocol.md §5.5, §5.6).
 //!
 //! These are for files below the upload-session minimum (20,000,000 bytes
 //! on Box), so the multipart body is built in memory, once: the source is

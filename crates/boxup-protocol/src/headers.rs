@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn digest_spec_examples() {
-        // The wire spec's §9 check values.
+        // The check values of docs/protocol.md §4.14.
         let d = Sha1Digest::from_digest_header("sha=fpRyg5eVQletdZqEKaFlqwBXJzM=").unwrap();
         assert_eq!(d.to_hex(), "7e94728397954257ad759a8429a165ab00572733");
         assert_eq!(

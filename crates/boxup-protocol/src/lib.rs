@@ -3,7 +3,7 @@
 //!
 //! This crate does no I/O. It is shared by the server (which renders these
 //! types) and the client (which parses them), so that both ends agree on one
-//! definition of every shape in the wire spec. Optional fields are `Option`s
+//! definition of every shape in docs/protocol.md. Optional fields are `Option`s
 //! with `#[serde(default)]`: the server always emits them (as `null` when
 //! absent, as Box does) and the client tolerates their absence and any
 //! unknown field, while a field of the wrong JSON type is still an error.

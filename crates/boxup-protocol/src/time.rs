@@ -1,7 +1,7 @@
 //! Timestamps on the wire: RFC 3339 with whole seconds and a `Z` offset.
 //!
 //! Fractional seconds are avoided on purpose: Python's `fromisoformat`
-//! before 3.11 accepts only 3 or 6 fractional digits (wire spec §1.4).
+//! before 3.11 accepts only 3 or 6 fractional digits (docs/protocol.md §1.5).
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 

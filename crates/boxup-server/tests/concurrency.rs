@@ -1,5 +1,5 @@
 //! Parts arriving in parallel and out of order, a race on one range, and
-//! many sessions committed at once (wire spec §4.4).
+//! many sessions committed at once (docs/protocol.md §2.2).
 
 mod common;
 

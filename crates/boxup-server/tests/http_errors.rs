@@ -1,4 +1,4 @@
-//! Error catalogue (wire spec §5), part one: authentication, routing,
+//! Error catalogue (docs/protocol.md §6), part one: authentication, routing,
 //! request parsing, session ids and expiry.
 //! Every answer is checked for the full error-object shape.
 

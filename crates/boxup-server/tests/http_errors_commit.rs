@@ -1,4 +1,4 @@
-//! Error catalogue (wire spec §5): commit, committed sessions, listing,
+//! Error catalogue (docs/protocol.md §6): commit, committed sessions, listing,
 //! and a sweep of malformed requests that must never get a 5xx.
 
 mod common;
@@ -117,7 +117,7 @@ async fn put_on_a_committed_session_is_409_or_404() {
     expect_error_any(r, code).await;
     assert!(
         code == 409 || code == 404,
-        "spec §4.4: PUT on a committed session is 409 or 404, got {code}"
+        "protocol §2.2: PUT on a committed session is 409 or 404, got {code}"
     );
     assert_eq!(t.download(ALICE, &id(&file)).await, bytes);
 }

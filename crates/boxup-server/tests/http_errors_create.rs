@@ -1,4 +1,4 @@
-//! Error catalogue (wire spec §5): the checks of session creation and
+//! Error catalogue (docs/protocol.md §6): the checks of session creation and
 //! uploads (fields, names, sizes, parents, conflicts, preconditions).
 
 mod common;
@@ -150,7 +150,7 @@ async fn file_size_too_small_and_over_the_limit() {
         expect_error(r, 403, "file_size_limit_exceeded").await;
     }
     let file = t.upload_file(ALICE, "0", "v1", b"small").await;
-    // §2.1 order: a missing parent (404) and a taken name (409) come
+    // docs/protocol.md §6.5: a missing parent (404) and a taken name (409) come
     // before the size limit (403).
     let huge = 100 * 1024 + 1;
     let r = t

@@ -1,4 +1,4 @@
-//! Error catalogue (wire spec §5): part uploads (digest, range grid,
+//! Error catalogue (docs/protocol.md §6): part uploads (digest, range grid,
 //! body length, overlaps).
 
 mod common;
@@ -112,7 +112,7 @@ async fn ranges_off_the_part_grid_are_416() {
         .put_part(ALICE, &endpoint(&s, "upload_part"), 0, first, total + 1)
         .await;
     expect_error(r, 416, "requested_range_not_satisfiable").await;
-    // Malformed or missing Content-Range: 400 or 416 (spec §2.4.2).
+    // Malformed or missing Content-Range: 400 or 416 (docs/protocol.md §4.5).
     let digest = format!("sha={}", sha1_b64(first));
     for bad in [
         "bytes 0-/10",
@@ -126,7 +126,7 @@ async fn ranges_off_the_part_grid_are_416() {
         assert!(code == 400 || code == 416, "{bad}: {code}");
         expect_error_any(status, code).await;
     }
-    // The empty last chunk old SDKs sent, `bytes N-(N-1)/N`: 416 (§4.3).
+    // The empty last chunk old SDKs sent, `bytes N-(N-1)/N`: 416 (docs/protocol.md §4.5).
     let empty = format!("bytes {total}-{}/{total}", total - 1);
     let r = t.send(put(&t, &s, &empty, &digest, Vec::new())).await;
     expect_error(r, 416, "requested_range_not_satisfiable").await;

@@ -1,4 +1,4 @@
-//! Files (wire spec §8.1–8.6): metadata, delete, download with ranges and
+//! Files (docs/protocol.md §5.2–5.7): metadata, delete, download with ranges and
 //! versions, multipart upload, new versions and preflight.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Folders (wire spec §8.7) and item names: names are data, never paths.
+//! Folders (docs/protocol.md §5.8) and item names: names are data, never paths.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Upload-session routes (wire spec §2.1–2.8), under both `/2.0` and
+//! Upload-session routes (docs/protocol.md §4.1–4.13), under both `/2.0` and
 //! `/api/2.0`, and through the absolute `session_endpoints` URLs.
 
 mod common;

@@ -336,7 +336,7 @@ async fn commit_applies_attributes_and_returns_a_complete_file_object() {
     assert_eq!(path["entries"][0]["id"], "0");
     assert_eq!(path["entries"][0]["name"], "All Files");
     assert_eq!(path["entries"][1]["id"], folder["id"]);
-    // After a commit, parts can still be listed (§4.4).
+    // After a commit, parts can still be listed (docs/protocol.md §2.2).
     let listed = expect_json(
         t.send(t.req_url(Method::GET, ALICE, &endpoint(&s, "list_parts")))
             .await,

@@ -336,7 +336,7 @@ async fn committed_file_survives_a_kill() {
     server.kill().await;
 }
 
-/// A PUT onto a stored range must be judged by its body: wire spec §2.4
+/// A PUT onto a stored range must be judged by its body: docs/protocol.md §4.6
 /// answers 200 only for a *byte-identical* part, and checks the body
 /// against `Digest` (step 4) before the overlap rule (step 5). Here the
 /// body is corrupt but the headers are those of the stored part.

@@ -2,7 +2,7 @@
 //! `resume_upload`.
 //!
 //! They drive the session as the official SDKs' `upload_big_file` does
-//! (wire spec §6.1), through `session_endpoints`, with the pipeline of
+//! (docs/protocol.md §4.14), through `session_endpoints`, with the pipeline of
 //! `pipeline.rs` doing the parts in parallel. On any failure the session is
 //! left open, so that [`ChunkedUploadsManager::resume_upload`] can finish
 //! it; delete it to discard the parts instead.
@@ -14,7 +14,7 @@
 //! Two things real Box does that the SDKs trip over are absorbed when
 //! finishing (`big_file/finish.rs`):
 //! - right after the last part, a listing may be short and a commit may be
-//!   refused with 400 `parts_mismatch` for a moment (wire spec §2.6): both
+//!   refused with 400 `parts_mismatch` for a moment (docs/protocol.md §4.9): both
 //!   are tried again a few times, with the client's backoff;
 //! - a commit retried after a lost answer may be refused with 409
 //!   `item_name_in_use` naming the file the lost attempt created: when that

@@ -1,5 +1,5 @@
 //! The upload pipeline behind `upload_big_file`, `upload_big_file_version`
-//! and `resume_upload` (architecture §8):
+//! and `resume_upload` (docs/design.md):
 //!
 //! ```text
 //! source -> part buffers (at most parallelism + 1) -> SHA-1 per part and of

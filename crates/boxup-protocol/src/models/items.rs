@@ -1,4 +1,4 @@
-//! Files, folders and the small objects nested in them (wire spec §3.4–3.6).
+//! Files, folders and the small objects nested in them (docs/protocol.md §3.5–3.6).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,8 @@
-//! Upload sessions and their parts (wire spec §3.1–3.3).
+//! Upload sessions and their parts (docs/protocol.md §3.1–3.2).
 
 use serde::{Deserialize, Serialize};
 
-/// The absolute URLs of one session's operations (wire spec §1.2).
+/// The absolute URLs of one session's operations (docs/protocol.md §1.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SessionEndpoints {
     #[serde(default)]

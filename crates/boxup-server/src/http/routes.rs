@@ -1,5 +1,5 @@
 //! Every route, in one table. Each API route is served under both `/2.0`
-//! and `/api/2.0` (wire spec §1.1): SDK generations disagree on where the
+//! and `/api/2.0` (docs/protocol.md §1.2): SDK generations disagree on where the
 //! prefix goes, and users point both base URLs at one origin.
 
 use axum::Router;

@@ -1,7 +1,7 @@
-//! Committing a session (wire spec §2.6).
+//! Committing a session (docs/protocol.md §4.9).
 //!
 //! Commit answers 201 synchronously and never 202: the SDKs mishandle 202
-//! (wire spec §0.3), and the hash frontier leaves little to hash here. A
+//! (docs/protocol.md §4.9), and the hash frontier leaves little to hash here. A
 //! repeated commit of a committed session replays the 201 with the file,
 //! covering a client whose first answer was lost.
 

@@ -1,5 +1,5 @@
 //! Files: metadata, delete, download with `Range`, simple upload, new
-//! version and preflight (wire spec §8).
+//! version and preflight (docs/protocol.md §5).
 
 use boxup_protocol::{ErrorKind, File, Files, PreflightResponse, Sha1Digest, UploadAttributes};
 use futures::{StreamExt, TryStreamExt, stream};

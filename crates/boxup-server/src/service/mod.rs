@@ -79,7 +79,7 @@ impl Default for ServiceConfig {
 }
 
 /// The smallest part size, and the part count past which it doubles
-/// (wire spec §4.2): 8 MiB up to 80 GiB, then 16 MiB, and so on.
+/// (docs/protocol.md §4.4): 8 MiB up to 80 GiB, then 16 MiB, and so on.
 pub const BASE_PART_SIZE: u64 = 8 * 1024 * 1024;
 pub const MAX_PARTS: u64 = 10_000;
 /// The largest part size the rule picks: python gen buffers a whole part,

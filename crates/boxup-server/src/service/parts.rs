@@ -1,4 +1,4 @@
-//! Uploading and listing parts (wire spec §2.4, 2.5; architecture §3).
+//! Uploading and listing parts (docs/protocol.md §4.5–4.7; docs/design.md, "A part upload").
 //!
 //! A part's bytes are streamed into the part store through a verifying
 //! stream (exact length, SHA-1 against `Digest`), made durable there, and

@@ -1,4 +1,4 @@
-//! Creating, reading and aborting upload sessions (wire spec §2.1–2.3, 2.7, 2.8).
+//! Creating, reading and aborting upload sessions (docs/protocol.md §4.1–4.3, §4.10, §4.13).
 
 use boxup_protocol::{ErrorKind, UploadSession};
 
@@ -174,7 +174,7 @@ impl UploadService {
             }
         };
         // Only the 400 here; the 403 over-limit check comes after the
-        // parent (404) and name (409) checks, in `open_session` (§2.1).
+        // parent (404) and name (409) checks, in `open_session` (docs/protocol.md §6.5).
         if size < self.config.min_chunked_size {
             self.check_file_size(size, true)?;
         }

@@ -25,7 +25,7 @@ pub const ALICE: &str = "alice-token-0123456789";
 pub const BOB: &str = "bob-token-9876543210";
 /// The fixed part size of test servers (a multiple of 64).
 pub const PART_SIZE: u64 = 64 * 1024;
-/// The two path prefixes every route lives under (wire spec §1.1).
+/// The two path prefixes every route lives under (docs/protocol.md §1.2).
 pub const API: &str = "/2.0";
 pub const UPLOAD: &str = "/api/2.0";
 pub const PREFIXES: [&str; 2] = [API, UPLOAD];

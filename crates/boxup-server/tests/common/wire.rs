@@ -152,7 +152,7 @@ pub async fn expect_empty(resp: Response, status: u16) {
     );
 }
 
-/// Asserts Box's error object (§1.5) with this status and `code`.
+/// Asserts Box's error object (docs/protocol.md §6.1) with this status and `code`.
 pub async fn expect_error(resp: Response, status: u16, code: &str) -> Value {
     let v = expect_error_any(resp, status).await;
     assert_eq!(v["code"], code, "wrong code in {v}");

@@ -53,8 +53,8 @@ impl ChunkedUploadsManager {
     /// commit carries them in offset order with the whole-file digest.
     ///
     /// A short listing, or a commit refused with 400 `parts_mismatch`, is
-    /// what real Box may answer for a moment after the last part (wire spec
-    /// §2.6): both are tried again, listing first, as many times as the
+    /// what real Box may answer for a moment after the last part (docs/protocol.md
+    /// §4.9): both are tried again, listing first, as many times as the
     /// client's retry policy allows, with its backoff. `file_name` (when
     /// known) is the name the commit creates, for [`lost_commit_conflict`].
     pub(super) async fn finish(
