@@ -50,7 +50,32 @@ const MISSING: i64 = i64::MAX - 7;
 #[macro_export]
 macro_rules! metadata_conformance {
     ($factory:expr) => {
-        $crate::metadata_conformance!(@checks $factory;
+        $crate::__metadata_checks!(metadata_conformance { @checks $factory; });
+    };
+    (@checks $factory:expr; $($check:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                let (store, _guard) = $factory.await;
+                $crate::store::conformance::metadata::$check(&store).await;
+            }
+        )*
+    };
+    (@list $($check:ident),* $(,)?) => {
+        vec![$((
+            stringify!($check),
+            (|store| ::std::boxed::Box::pin($crate::store::conformance::metadata::$check(store)))
+                as $crate::store::conformance::metadata::Check,
+        )),*]
+    };
+}
+
+/// The suite's checks, named once: calls `$crate::$then! { ARGS check, … }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __metadata_checks {
+    ($then:ident { $($args:tt)* }) => {
+        $crate::$then! { $($args)*
             check_ensure_user_idempotent,
             check_ensure_user_concurrent,
             check_folder_create_get,
@@ -81,17 +106,17 @@ macro_rules! metadata_conformance {
             check_expire_sessions,
             check_garbage_forget,
             check_is_object_known,
-        );
+        }
     };
-    (@checks $factory:expr; $($check:ident),* $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $check() {
-                let (store, _guard) = $factory.await;
-                $crate::store::conformance::metadata::$check(&store).await;
-            }
-        )*
-    };
+}
+
+/// One check of the suite, as a function a harness can call.
+pub type Check = for<'a> fn(&'a dyn MetadataStore) -> futures::future::BoxFuture<'a, ()>;
+
+/// Every check of the suite with its name, for a harness that builds its
+/// own tests (the PostgreSQL one, which marks them ignored without a server).
+pub fn checks() -> Vec<(&'static str, Check)> {
+    crate::__metadata_checks!(metadata_conformance { @list })
 }
 
 // ---- helpers ----

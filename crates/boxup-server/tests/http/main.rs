@@ -1,0 +1,20 @@
+//! The server over HTTP, one test binary: each module is one subject
+//! (routes, the error catalogue by route, isolation between users,
+//! concurrency, housekeeping), all against a real `Server` on loopback.
+
+mod common;
+
+mod concurrency;
+mod errors;
+mod errors_commit;
+mod errors_create;
+mod errors_parts;
+mod files;
+mod folders;
+mod isolation;
+mod plan;
+mod postgres;
+mod replays;
+mod sessions;
+mod sessions_lifecycle;
+mod sweeper;

@@ -1,0 +1,81 @@
+//! The whole HTTP protocol over PostgreSQL metadata (`--database-url`):
+//! an upload session from create to download, a name conflict, and user
+//! isolation, in a fresh database dropped at the end.
+//!
+//! Needs the server at `BOXUP_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); without it the test fails.
+
+use crate::common::*;
+use reqwest::{Method, Url};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+fn admin_url() -> String {
+    std::env::var("BOXUP_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+async fn admin() -> PgConnection {
+    PgConnection::connect(&admin_url())
+        .await
+        .unwrap_or_else(|e| {
+            panic!("cannot reach the test PostgreSQL server (BOXUP_TEST_DATABASE_URL): {e}")
+        })
+}
+
+/// A fresh database; returns its name and URL.
+async fn fresh_database() -> (String, String) {
+    let name = format!("boxup_http_{}", hex::encode(rand::random::<[u8; 6]>()));
+    let sql = format!("CREATE DATABASE \"{name}\"");
+    sqlx::query(AssertSqlSafe(sql))
+        .execute(&mut admin().await)
+        .await
+        .unwrap();
+    let mut url = Url::parse(&admin_url()).unwrap();
+    url.set_path(&format!("/{name}"));
+    (name, url.to_string())
+}
+
+async fn drop_database(name: &str) {
+    let sql = format!("DROP DATABASE \"{name}\" WITH (FORCE)");
+    sqlx::query(AssertSqlSafe(sql))
+        .execute(&mut admin().await)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sessions_files_and_isolation_over_postgres() {
+    let (db, url) = fresh_database().await;
+    let t = TestServer::start(|o| o.database_url = Some(url)).await;
+    let folder = t.new_folder(ALICE, "0", "pg").await;
+    let data = data(3 * PART_SIZE as usize + 17, 81);
+    let file = t
+        .session_upload(ALICE, &id(&folder), "over-pg.bin", &data)
+        .await;
+    assert_eq!(file["sha1"], sha1_hex(&data));
+    assert_eq!(file["size"], data.len());
+    assert_eq!(t.download(ALICE, &id(&file)).await, data);
+    let items = t.items(ALICE, &id(&folder)).await;
+    assert_eq!(items["total_count"], 1);
+    assert_eq!(items["entries"][0]["id"], file["id"]);
+
+    let r = t
+        .create_session(
+            ALICE,
+            UPLOAD,
+            &id(&folder),
+            "OVER-PG.bin",
+            data.len() as u64,
+        )
+        .await;
+    expect_error(r, 409, "item_name_in_use").await;
+    let path = format!("{API}/files/{}", id(&file));
+    expect_error(t.get(BOB, &path).await, 404, "not_found").await;
+    let s = t.new_session(ALICE, "0", "other.bin", 10).await;
+    let status = TestServer::session_path(UPLOAD, &id(&s));
+    expect_error(t.get(BOB, &status).await, 404, "not_found").await;
+    expect_json(t.send(t.req(Method::GET, ALICE, &status)).await, 200).await;
+
+    t.stop().await;
+    drop_database(&db).await;
+}

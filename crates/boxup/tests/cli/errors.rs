@@ -1,0 +1,153 @@
+//! Exit codes and error messages of the `boxup` CLI: usage mistakes exit 2
+//! with a clear message, failures exit 1 with Box's code, message and
+//! request id on one line; a local server's dev token is found without
+//! `--token`.
+
+use crate::cli_support::{Cli, Server};
+
+#[tokio::test]
+async fn bad_arguments_exit_2_with_a_clear_message() {
+    let server = Server::start(Some(crate::cli_support::TOKEN)).await;
+    let cli = Cli::new(&server.origin);
+    let (f, _) = cli.file("f.bin", 10, 1);
+    let f = f.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["upload"], "required arguments were not provided"),
+        (
+            &["upload", f, "--parallel", "0"],
+            "invalid value '0' for '--parallel <N>'",
+        ),
+        (
+            &["upload", f, "--chunked-threshold", "lots"],
+            "invalid value 'lots'",
+        ),
+        (
+            &["upload", f, "--frobnicate"],
+            "unexpected argument '--frobnicate'",
+        ),
+        (
+            &["upload", f, f, "--name", "x"],
+            "--name and --new-version take exactly one PATH",
+        ),
+        (
+            &["upload", f, "--folder", "1", "--new-version", "2"],
+            "cannot be used with",
+        ),
+        (&["download"], "required arguments were not provided"),
+        (&["session", "frob", "X"], "unrecognized subcommand 'frob'"),
+        (&["launch"], "unrecognized subcommand 'launch'"),
+    ];
+    for (args, message) in cases {
+        let run = cli.run(args).await;
+        assert_eq!(run.code(), Some(2), "{args:?}: {run:#?}");
+        assert!(
+            run.stderr.contains(message),
+            "{args:?} should say {message:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("try '--help'"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+
+    // No token for a remote host is a usage error too, naming the fix.
+    let mut remote = Cli::new("https://api.box.com");
+    remote.token = String::new();
+    let run = remote.run(&["ls"]).await;
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    assert!(
+        run.stderr.contains("pass --token or set BOX_TOKEN"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_token_exits_1_with_boxs_error_on_one_line() {
+    let server = Server::start(Some(crate::cli_support::TOKEN)).await;
+    let mut cli = Cli::new(&server.origin);
+    cli.token = "wrong".into();
+    let (path, _) = cli.file("f.bin", 3 << 20, 2);
+    for args in [
+        vec!["ls"],
+        vec!["upload", path.to_str().unwrap()],
+        vec!["upload", path.to_str().unwrap(), "--chunked-threshold", "1"],
+        vec!["download", "1"],
+    ] {
+        let run = cli.run(&args).await;
+        assert_eq!(run.code(), Some(1), "{args:?}: {run:#?}");
+        let errors: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("boxup: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {}", run.stderr);
+        let line = errors[0];
+        assert!(line.contains("401 unauthorized: "), "{line}");
+        assert!(line.contains("(request id "), "{line}");
+        assert!(line.contains("--token"), "a hint: {line}");
+        assert_eq!(run.stdout, "");
+    }
+}
+
+#[tokio::test]
+async fn failures_exit_1_with_code_message_and_request_id() {
+    let server = Server::start(Some(crate::cli_support::TOKEN)).await;
+    let cli = Cli::new(&server.origin);
+    let run = cli.run(&["download", "424242"]).await;
+    assert_eq!(run.code(), Some(1));
+    let line = run.stderr.trim();
+    assert!(!line.contains('\n'), "one line: {line:?}");
+    assert!(
+        line.starts_with("boxup: download 424242: 404 not_found: "),
+        "{line}"
+    );
+    assert!(line.contains("(request id "), "{line}");
+
+    let missing = cli.run(&["upload", "no-such-file.bin"]).await;
+    assert_eq!(missing.code(), Some(1));
+    assert!(
+        missing.stderr.contains("cannot open no-such-file.bin"),
+        "{missing:#?}"
+    );
+
+    let unknown = "0123456789ABCDEF0123456789ABCDEF";
+    let session = cli.run(&["session", "show", unknown]).await;
+    assert_eq!(session.code(), Some(1));
+    assert!(session.stderr.contains("404 not_found"), "{session:#?}");
+}
+
+#[tokio::test]
+async fn a_local_server_dev_token_is_used_when_no_token_is_given() {
+    let server = Server::start(None).await;
+    let mut cli = Cli::new(&server.origin);
+    cli.token = String::new();
+    let mut cmd = cli.command(&["mkdir", "from-dev-token"]);
+    cmd.arg("--server-data-dir").arg(&server.data_dir);
+    let out = crate::cli_support::within("mkdir", cmd.output())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:#?}");
+
+    // Through the environment, as after `boxup serve --data-dir D`.
+    let mut cmd = cli.command(&["ls"]);
+    cmd.env("BOXUP_DATA_DIR", &server.data_dir);
+    let out = crate::cli_support::within("ls", cmd.output())
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{out:#?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("from-dev-token"));
+
+    // Elsewhere there is no dev token: a usage error that says where it looked.
+    let run = cli.run(&["ls", "--server-data-dir", "/nonexistent"]).await;
+    assert_eq!(run.code(), Some(2), "{run:#?}");
+    assert!(
+        run.stderr
+            .contains("no dev token in /nonexistent/dev-token"),
+        "{}",
+        run.stderr
+    );
+}

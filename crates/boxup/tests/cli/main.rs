@@ -1,0 +1,11 @@
+//! The `boxup` binary as a user runs it, one test binary: transfers,
+//! resume after an interruption, errors and hints, downloads.
+
+mod cli_support;
+
+mod download;
+mod errors;
+mod hints;
+mod midway;
+mod resume;
+mod transfer;
