@@ -13,7 +13,6 @@ mod files;
 mod folders;
 mod isolation;
 mod plan;
-mod postgres;
 mod replays;
 mod sessions;
 mod sessions_lifecycle;

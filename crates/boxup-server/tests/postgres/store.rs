@@ -6,10 +6,7 @@
 
 use crate::pg_support::*;
 
-boxup_server::metadata_conformance!(pg_store());
-
-#[tokio::test]
-async fn data_survives_dropping_the_pool_and_reconnecting() {
+pub async fn data_survives_dropping_the_pool_and_reconnecting() {
     let guard = SchemaGuard::new(6).await;
     let store = guard.store(4).await;
     let user = store.ensure_user("persist@example.com", "P").await.unwrap();
@@ -65,8 +62,7 @@ async fn data_survives_dropping_the_pool_and_reconnecting() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn eight_replicas_starting_at_once_migrate_once() {
+pub async fn eight_replicas_starting_at_once_migrate_once() {
     let guard = SchemaGuard::new(18).await;
     let stores = replicas(&guard, 8).await;
     // Each migration step records its version once (a primary key); a step
@@ -88,8 +84,7 @@ async fn eight_replicas_starting_at_once_migrate_once() {
     }
 }
 
-#[tokio::test]
-async fn refuses_a_database_from_a_newer_schema() {
+pub async fn refuses_a_database_from_a_newer_schema() {
     let guard = SchemaGuard::new(3).await;
     drop(guard.store(1).await);
     sqlx::query("INSERT INTO boxup_schema (version) VALUES (999)")
@@ -105,8 +100,7 @@ async fn refuses_a_database_from_a_newer_schema() {
     );
 }
 
-#[tokio::test]
-async fn connection_failures_are_backend_errors() {
+pub async fn connection_failures_are_backend_errors() {
     let options = || PostgresOptions {
         schema: Some("unused".into()),
         max_connections: 1,
@@ -137,8 +131,7 @@ async fn connection_failures_are_backend_errors() {
     assert!(matches!(e, Err(StoreError::Backend(_))), "{e:?}");
 }
 
-#[tokio::test]
-async fn odd_schema_names_are_quoted_and_debug_shows_no_password() {
+pub async fn odd_schema_names_are_quoted_and_debug_shows_no_password() {
     let mut guard = SchemaGuard::new(3).await;
     guard.schema = format!("Boxup \"Odd\" {:08x}", rand::random::<u32>());
     // The URL with a password (trust auth ignores it); Debug must not show it.

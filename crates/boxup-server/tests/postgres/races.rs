@@ -4,8 +4,7 @@
 
 use crate::pg_support::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn insert_part_race_across_replicas_first_row_wins() {
+pub async fn insert_part_race_across_replicas_first_row_wins() {
     let guard = SchemaGuard::new(17).await;
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "parts@example.com").await;
@@ -31,8 +30,7 @@ async fn insert_part_race_across_replicas_first_row_wins() {
     assert_eq!(stores[3].list_parts(&s.id, 0, 10).await.unwrap().0, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn folder_create_race_across_replicas_has_one_winner() {
+pub async fn folder_create_race_across_replicas_has_one_winner() {
     let guard = SchemaGuard::new(17).await;
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "names@example.com").await;
@@ -70,8 +68,7 @@ async fn folder_create_race_across_replicas_has_one_winner() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn file_and_folder_race_across_replicas_has_one_winner() {
+pub async fn file_and_folder_race_across_replicas_has_one_winner() {
     let guard = SchemaGuard::new(17).await;
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "mixed@example.com").await;
@@ -106,8 +103,7 @@ async fn file_and_folder_race_across_replicas_has_one_winner() {
     assert_eq!((total, items[0].id), (1, winners[0]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn commit_race_across_replicas_has_one_winner() {
+pub async fn commit_race_across_replicas_has_one_winner() {
     let guard = SchemaGuard::new(5).await;
     let stores = replicas(&guard, 2).await;
     let owner = user(&stores[0], "commit@example.com").await;
@@ -141,8 +137,7 @@ async fn commit_race_across_replicas_has_one_winner() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_part_racing_a_commit_is_in_the_version_or_refused() {
+pub async fn a_part_racing_a_commit_is_in_the_version_or_refused() {
     let guard = SchemaGuard::new(5).await;
     let stores = replicas(&guard, 2).await;
     let owner = user(&stores[0], "late@example.com").await;
@@ -187,8 +182,7 @@ async fn a_part_racing_a_commit_is_in_the_version_or_refused() {
 
 // ---- locks held elsewhere ----
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sweepers_skip_what_another_transaction_holds() {
+pub async fn sweepers_skip_what_another_transaction_holds() {
     let guard = SchemaGuard::new(6).await;
     let store = guard.store(4).await;
     let owner = user(&store, "sweep@example.com").await;
@@ -236,8 +230,7 @@ async fn sweepers_skip_what_another_transaction_holds() {
     assert_eq!(store.garbage(u64::MAX).await.unwrap().len(), 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
+pub async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
     // A writer that skips the name lock (here: plain SQL) and has not
     // committed yet: the store's check cannot see its row, its insert
     // waits on the unique index, and once the writer commits, the

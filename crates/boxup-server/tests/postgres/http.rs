@@ -2,24 +2,18 @@
 //! an upload session from create to download, a name conflict, and user
 //! isolation, in a fresh database dropped at the end.
 //!
-//! Needs the server at `BOXUP_TEST_DATABASE_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/test`); without it the test fails.
+//! Needs the server at `BOXUP_TEST_DATABASE_URL` (see `main.rs` for what
+//! happens without one).
 
 use crate::common::*;
+use crate::pg_support::{database_url, unreachable_server};
 use reqwest::{Method, Url};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
-fn admin_url() -> String {
-    std::env::var("BOXUP_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 async fn admin() -> PgConnection {
-    PgConnection::connect(&admin_url())
+    PgConnection::connect(&database_url())
         .await
-        .unwrap_or_else(|e| {
-            panic!("cannot reach the test PostgreSQL server (BOXUP_TEST_DATABASE_URL): {e}")
-        })
+        .unwrap_or_else(|e| unreachable_server(e))
 }
 
 /// A fresh database; returns its name and URL.
@@ -30,7 +24,7 @@ async fn fresh_database() -> (String, String) {
         .execute(&mut admin().await)
         .await
         .unwrap();
-    let mut url = Url::parse(&admin_url()).unwrap();
+    let mut url = Url::parse(&database_url()).unwrap();
     url.set_path(&format!("/{name}"));
     (name, url.to_string())
 }
@@ -43,8 +37,7 @@ async fn drop_database(name: &str) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn sessions_files_and_isolation_over_postgres() {
+pub async fn sessions_files_and_isolation_over_postgres() {
     let (db, url) = fresh_database().await;
     let t = TestServer::start(|o| o.database_url = Some(url)).await;
     let folder = t.new_folder(ALICE, "0", "pg").await;

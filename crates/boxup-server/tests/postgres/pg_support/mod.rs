@@ -3,9 +3,9 @@
 //! server's `max_connections`, and record builders.
 //!
 //! Needs a server: `BOXUP_TEST_DATABASE_URL`, by default
-//! `postgres://postgres@127.0.0.1:5432/test`. Without one the tests fail;
-//! they are never skipped. Every test works in its own schema (random
-//! name), dropped when the test ends.
+//! `postgres://postgres@127.0.0.1:5432/test`. [`probe`] tells the harness
+//! whether there is one (see `main.rs`). Every test works in its own schema
+//! (random name), dropped when the test ends.
 //!
 //! Connections: pools are small (4, or 2 per store where a test opens 8),
 //! and every test first reserves its peak number of connections from a
@@ -39,12 +39,48 @@ pub fn database_url() -> String {
     std::env::var("BOXUP_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
 
-/// These tests need the server: failing (not skipping) says so.
+/// The server went away after `probe` found it: fail, saying why.
 pub fn unreachable_server(e: impl std::fmt::Display) -> ! {
     panic!(
-        "cannot use the test PostgreSQL server at BOXUP_TEST_DATABASE_URL \
-         (default {DEFAULT_URL}); start one or point the variable at one: {e}"
+        "cannot use the test PostgreSQL server at {}: {e}",
+        redacted(&database_url())
     )
+}
+
+/// `url` without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether the test server answers (within a few seconds); `Err` is the
+/// one line a newcomer needs: which URL was tried and how to get a server.
+pub fn probe() -> Result<(), String> {
+    let url = database_url();
+    let attempt = async {
+        let connect = PgConnection::connect(&url);
+        match tokio::time::timeout(Duration::from_secs(5), connect).await {
+            Ok(Ok(conn)) => conn.close().await.map_err(|e| e.to_string()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 5 s".to_owned()),
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(attempt).map_err(|e| {
+        format!(
+            "PostgreSQL tests: cannot connect to {} ({e}); start a server \
+             (`pg_ctlcluster <version> main start` on Debian) or set BOXUP_TEST_DATABASE_URL",
+            redacted(&url)
+        )
+    })
 }
 
 pub fn quote(name: &str) -> String {
