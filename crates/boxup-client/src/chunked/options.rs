@@ -11,12 +11,12 @@ use crate::progress::{Progress, ProgressFn};
 
 /// Parts in flight at once unless [`UploadOptions::parallelism`] says
 /// otherwise.
-pub const DEFAULT_PARALLELISM: usize = 4;
+pub(super) const DEFAULT_PARALLELISM: usize = 4;
 
 /// The most parts in flight at once, whatever is asked: more would only
 /// multiply the memory (`(parallelism + 1) × part size`) and the
 /// connections without speeding anything up.
-pub const MAX_PARALLELISM: usize = 64;
+pub(super) const MAX_PARALLELISM: usize = 64;
 
 type SessionFn = Arc<dyn Fn(&UploadSession) + Send + Sync>;
 
