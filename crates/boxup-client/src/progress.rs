@@ -25,6 +25,7 @@ pub struct Progress {
 pub struct ProgressFn(pub(crate) Arc<dyn Fn(Progress) + Send + Sync>);
 
 impl ProgressFn {
+    /// Wraps a closure.
     pub fn new(f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         ProgressFn(Arc::new(f))
     }

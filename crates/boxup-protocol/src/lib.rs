@@ -8,6 +8,11 @@
 //! absent, as Box does) and the client tolerates their absence and any
 //! unknown field, while a field of the wrong JSON type is still an error.
 
+#![warn(missing_docs)]
+
+// TODO(error catalogue): drop this allow once the rewritten error.rs
+// documents its items.
+#[allow(missing_docs)]
 pub mod error;
 pub mod headers;
 pub mod models;
