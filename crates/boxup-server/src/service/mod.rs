@@ -126,10 +126,6 @@ impl UploadService {
         &self.config
     }
 
-    pub fn metadata(&self) -> &Arc<dyn MetadataStore> {
-        &self.meta
-    }
-
     /// Resolves a user by login, creating it on first sight.
     pub async fn ensure_user(&self, login: &str) -> ApiResult<UserRecord> {
         Ok(self.meta.ensure_user(login, login).await?)
