@@ -10,16 +10,16 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The bearer token the benchmark configures and uses.
-pub const TOKEN: &str = "bench";
+pub(crate) const TOKEN: &str = "bench";
 
-pub struct ServerOptions<'a> {
+pub(crate) struct ServerOptions<'a> {
     pub boxup: &'a Path,
     pub data_dir: &'a Path,
     pub part_size: Option<u64>,
     pub log: Option<&'a Path>,
 }
 
-pub struct ServerProc {
+pub(crate) struct ServerProc {
     child: Child,
     pub pid: u32,
     /// `http://127.0.0.1:PORT`.
@@ -28,7 +28,7 @@ pub struct ServerProc {
 
 /// Resident-set figures from /proc/<pid>/status, in bytes.
 #[derive(Debug, Clone, Copy)]
-pub struct Memory {
+pub(crate) struct Memory {
     /// VmHWM: the peak resident set so far.
     pub peak: u64,
     /// VmRSS: the resident set now.
@@ -38,7 +38,7 @@ pub struct Memory {
 impl ServerProc {
     /// Starts `boxup serve` on `127.0.0.1:0` and learns the port from its
     /// "boxup serving on ADDR" line.
-    pub async fn start(o: &ServerOptions<'_>) -> anyhow::Result<ServerProc> {
+    pub(crate) async fn start(o: &ServerOptions<'_>) -> anyhow::Result<ServerProc> {
         let mut cmd = Command::new(o.boxup);
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
             .arg("--data-dir")
@@ -83,7 +83,7 @@ impl ServerProc {
         Ok(ServerProc { child, pid, origin })
     }
 
-    pub fn memory(&self) -> anyhow::Result<Memory> {
+    pub(crate) fn memory(&self) -> anyhow::Result<Memory> {
         let path = PathBuf::from(format!("/proc/{}/status", self.pid));
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -106,12 +106,12 @@ impl ServerProc {
     }
 
     /// User and system CPU seconds the server has used so far.
-    pub fn cpu(&self) -> anyhow::Result<(f64, f64)> {
+    pub(crate) fn cpu(&self) -> anyhow::Result<(f64, f64)> {
         cpu_of(self.pid)
     }
 
     /// SIGTERM (graceful), then SIGKILL if it has not exited in 10 s.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
             .status();
@@ -126,7 +126,7 @@ impl ServerProc {
 }
 
 /// User and system CPU seconds process `pid` has used so far.
-pub fn cpu_of(pid: u32) -> anyhow::Result<(f64, f64)> {
+pub(crate) fn cpu_of(pid: u32) -> anyhow::Result<(f64, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // After the parenthesised command name come fields 3..; utime and
     // stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).

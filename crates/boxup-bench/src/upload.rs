@@ -22,7 +22,7 @@ const PUT_ATTEMPTS: u32 = 4;
 
 /// Where the bytes come from.
 #[derive(Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// A file, read part by part (positioned reads).
     File(Arc<std::fs::File>, u64),
     /// Bytes in memory with their precomputed whole-file SHA-1 (for many
@@ -31,7 +31,7 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         match self {
             Source::File(_, len) => *len,
             Source::Memory(b, _) => b.len() as u64,
@@ -40,7 +40,7 @@ impl Source {
 }
 
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     pub http: reqwest::Client,
     /// `http://HOST:PORT`.
     pub origin: String,
@@ -48,7 +48,7 @@ pub struct Client {
 }
 
 #[derive(Debug, Clone)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub size: u64,
     pub part_size: u64,
     pub parts: u32,
@@ -62,7 +62,7 @@ pub struct Stats {
 }
 
 impl Client {
-    pub fn new(origin: &str, token: &str) -> anyhow::Result<Client> {
+    pub(crate) fn new(origin: &str, token: &str) -> anyhow::Result<Client> {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(1024)
             .build()?;
@@ -74,7 +74,7 @@ impl Client {
     }
 
     /// Uploads `source` as `name` into the root folder.
-    pub async fn upload(
+    pub(crate) async fn upload(
         &self,
         source: Source,
         name: &str,

@@ -38,6 +38,7 @@ pub trait TokenProvider: Send + Sync + 'static {
 pub struct StaticToken(String);
 
 impl StaticToken {
+    /// Wraps `token`, sent as `Authorization: Bearer <token>`.
     pub fn new(token: impl Into<String>) -> Self {
         StaticToken(token.into())
     }

@@ -28,7 +28,11 @@ pub const DEFAULT_UPLOAD_URL: &str = "https://upload.box.com/api";
 /// The two roots every request URL is built from, without `/2.0`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrls {
+    /// Root of the metadata calls (files, folders, downloads), e.g.
+    /// `https://api.box.com`.
     pub base_url: String,
+    /// Root of the upload calls (sessions, parts, commits, simple
+    /// uploads), e.g. `https://upload.box.com/api`.
     pub upload_url: String,
 }
 
@@ -65,8 +69,12 @@ impl BaseUrls {
 pub struct RetryConfig {
     /// Attempts in total, the first included (the official SDKs use 5).
     pub max_attempts: u32,
+    /// The delay before the first retry (default 1 s); later ones double.
     pub min_delay: Duration,
+    /// The longest computed delay (default 30 s).
     pub max_delay: Duration,
+    /// Randomise delays, so that many clients failing together do not
+    /// retry in step (default on).
     pub jitter: bool,
     /// The longest `Retry-After` honoured as sent.
     pub max_retry_after: Duration,
@@ -148,6 +156,8 @@ impl BoxClient {
         BoxClient::builder().token(token).build()
     }
 
+    /// A builder, for other hosts (a boxup server), a custom token
+    /// provider, timeouts or retries.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -157,6 +167,7 @@ impl BoxClient {
         ChunkedUploadsManager::new(self.clone())
     }
 
+    /// The roots this client's request URLs are built from.
     pub fn base_urls(&self) -> &BaseUrls {
         &self.inner.urls
     }

@@ -30,6 +30,7 @@ pub enum Error {
     Api {
         /// `METHOD url` of the failed request.
         request: String,
+        /// Box's error object (`status`, `code`, `message`, …).
         error: Box<BoxError>,
         /// The `Retry-After` header, when the server sent one.
         retry_after: Option<Duration>,
@@ -38,7 +39,9 @@ pub enum Error {
     /// reset, timeout, TLS failure, a body that broke off.
     #[error("{request} failed: {source}")]
     Http {
+        /// `METHOD url` of the failed request.
         request: String,
+        /// What reqwest reported.
         #[source]
         source: reqwest::Error,
     },
@@ -47,9 +50,13 @@ pub enum Error {
     /// Unknown fields are never an error.
     #[error("{request}: the {status} response is not a valid {model}: {source}")]
     Decode {
+        /// `METHOD url` of the request.
         request: String,
+        /// The HTTP status of the response.
         status: u16,
+        /// The model the body should have been (e.g. `"UploadSession"`).
         model: &'static str,
+        /// Where and why the JSON did not fit.
         #[source]
         source: serde_json::Error,
     },
@@ -57,7 +64,9 @@ pub enum Error {
     /// after every retry.
     #[error("{request}: the commit is still being processed (202) after all retries")]
     CommitPending {
+        /// `METHOD url` of the commit.
         request: String,
+        /// The last `Retry-After`, when the server sent one.
         retry_after: Option<Duration>,
     },
     /// The server broke the protocol in a way the SDKs check: a part echo
@@ -74,11 +83,17 @@ pub enum Error {
          ({remote_size} bytes) but the local bytes have sha1 {local_sha1} ({local_size} bytes)"
     )]
     ResumeMismatch {
+        /// The server's id of the part.
         part_id: String,
+        /// Offset of the part in the file.
         offset: u64,
+        /// The part's SHA-1 on the server, lowercase hex.
         remote_sha1: String,
+        /// The part's size on the server.
         remote_size: u64,
+        /// The SHA-1 of the local bytes at that offset, lowercase hex.
         local_sha1: String,
+        /// How many local bytes were read there.
         local_size: u64,
     },
     /// Reading the local source failed.
@@ -86,10 +101,18 @@ pub enum Error {
     Source(#[source] std::io::Error),
     /// The source ended before `expected` bytes.
     #[error("the source ended after {actual} bytes but {expected} were declared")]
-    SourceTooShort { expected: u64, actual: u64 },
+    SourceTooShort {
+        /// The declared size.
+        expected: u64,
+        /// The bytes the source held.
+        actual: u64,
+    },
     /// The source holds more than the declared `expected` bytes.
     #[error("the source holds more than the {expected} bytes declared")]
-    SourceTooLong { expected: u64 },
+    SourceTooLong {
+        /// The declared size.
+        expected: u64,
+    },
     /// The upload was cancelled through its `CancellationToken`.
     #[error("the upload was cancelled")]
     Cancelled,

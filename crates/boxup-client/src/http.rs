@@ -47,7 +47,7 @@ pub(crate) struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub fn new(method: Method, url: Url, extra: Option<&'a HeaderMap>) -> Self {
+    pub(crate) fn new(method: Method, url: Url, extra: Option<&'a HeaderMap>) -> Self {
         Request {
             method,
             url,
@@ -58,14 +58,14 @@ impl<'a> Request<'a> {
         }
     }
 
-    pub fn json(mut self, body: &impl serde::Serialize) -> Self {
+    pub(crate) fn json(mut self, body: &impl serde::Serialize) -> Self {
         let bytes = serde_json::to_vec(body).expect("request models always serialise");
         self.payload = Payload::Json(bytes.into());
         self
     }
 
     /// Adds a header whose value comes from the caller (checked here).
-    pub fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
+    pub(crate) fn header(mut self, name: &'static str, value: &str) -> Result<Self> {
         let v = HeaderValue::from_str(value).map_err(|_| {
             Error::InvalidInput(format!("{name} header value {value:?} is not valid"))
         })?;
@@ -84,7 +84,7 @@ pub(crate) struct Reply {
 impl Reply {
     /// Parses the body as `model`; unknown fields are ignored, wrong types
     /// are an [`Error::Decode`] naming the request and the model.
-    pub fn json<T: DeserializeOwned>(self, model: &'static str) -> Result<T> {
+    pub(crate) fn json<T: DeserializeOwned>(self, model: &'static str) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|source| Error::Decode {
             request: self.request,
             status: self.status.as_u16(),

@@ -25,6 +25,7 @@ pub struct Progress {
 pub struct ProgressFn(pub(crate) Arc<dyn Fn(Progress) + Send + Sync>);
 
 impl ProgressFn {
+    /// Wraps a closure.
     pub fn new(f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         ProgressFn(Arc::new(f))
     }
@@ -44,7 +45,7 @@ pub(crate) struct Tracker {
 }
 
 impl Tracker {
-    pub fn new(total: u64, callback: Option<ProgressFn>) -> Arc<Self> {
+    pub(crate) fn new(total: u64, callback: Option<ProgressFn>) -> Arc<Self> {
         Arc::new(Tracker {
             done: Mutex::new(0),
             total,
@@ -54,7 +55,7 @@ impl Tracker {
 
     /// Adds `delta` bytes and reports the new total. The lock makes the
     /// reports arrive in order.
-    pub fn add(&self, delta: u64) {
+    pub(crate) fn add(&self, delta: u64) {
         if delta == 0 {
             return;
         }
@@ -76,7 +77,7 @@ pub(crate) struct PartMeter {
 }
 
 impl PartMeter {
-    pub fn new(tracker: Arc<Tracker>) -> Arc<Self> {
+    pub(crate) fn new(tracker: Arc<Tracker>) -> Arc<Self> {
         Arc::new(PartMeter {
             high_water: AtomicU64::new(0),
             tracker,
@@ -84,7 +85,7 @@ impl PartMeter {
     }
 
     /// The current attempt has sent `sent` bytes of the part.
-    pub fn record(&self, sent: u64) {
+    pub(crate) fn record(&self, sent: u64) {
         let before = self.high_water.fetch_max(sent, Ordering::Relaxed);
         if sent > before {
             self.tracker.add(sent - before);

@@ -49,6 +49,7 @@ pub struct UploadFileOptions {
 }
 
 impl UploadFileOptions {
+    /// Sets [`progress`](Self::progress) from a closure.
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(ProgressFn::new(f));
         self

@@ -13,18 +13,25 @@ pub const HELP_URL: &str =
 /// Box's JSON error object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoxError {
+    /// Always `"error"` (the JSON `type`).
     #[serde(rename = "type", default = "error_type")]
     pub kind: String,
+    /// The HTTP status, repeated in the body.
     #[serde(default)]
     pub status: u16,
+    /// Box's machine-readable code, e.g. `item_name_in_use`.
     #[serde(default)]
     pub code: String,
+    /// A human-readable explanation.
     #[serde(default)]
     pub message: String,
+    /// Details some codes carry, e.g. the `conflicts` of a 409.
     #[serde(default)]
     pub context_info: Option<Value>,
+    /// Where Box documents its errors.
     #[serde(default)]
     pub help_url: Option<String>,
+    /// The id of the request, to quote when reporting the failure.
     #[serde(default)]
     pub request_id: Option<String>,
 }
@@ -34,6 +41,7 @@ fn error_type() -> String {
 }
 
 impl BoxError {
+    /// An error object with Box's `help_url` and no context or request id.
     pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
         BoxError {
             kind: error_type(),
@@ -65,38 +73,70 @@ impl std::error::Error for BoxError {}
 pub struct ErrorCode;
 
 impl ErrorCode {
+    /// The code of [`ErrorKind::Unauthorized`].
     pub const UNAUTHORIZED: &'static str = "unauthorized";
-    /// 507: the server's storage is full (not the user's quota).
+    /// The code of [`ErrorKind::InsufficientStorage`]: the server's storage
+    /// is full (not the user's quota).
     pub const INSUFFICIENT_STORAGE: &'static str = "insufficient_storage";
+    /// The code of [`ErrorKind::NotFound`].
     pub const NOT_FOUND: &'static str = "not_found";
+    /// The code of [`ErrorKind::MethodNotAllowed`].
     pub const METHOD_NOT_ALLOWED: &'static str = "method_not_allowed";
+    /// The code of [`ErrorKind::BadRequest`].
     pub const BAD_REQUEST: &'static str = "bad_request";
+    /// The code of [`ErrorKind::InvalidJson`].
     pub const INVALID_JSON: &'static str = "invalid_json";
+    /// The code of [`ErrorKind::MissingDestination`].
     pub const MISSING_DESTINATION: &'static str = "missing_destination";
+    /// The code of [`ErrorKind::InvalidFolderId`].
     pub const INVALID_FOLDER_ID: &'static str = "invalid_folder_id";
+    /// The code of [`ErrorKind::ItemNameInvalid`].
     pub const ITEM_NAME_INVALID: &'static str = "item_name_invalid";
+    /// The code of [`ErrorKind::ItemNameTooLong`].
     pub const ITEM_NAME_TOO_LONG: &'static str = "item_name_too_long";
+    /// The code of [`ErrorKind::MissingFileSize`].
     pub const MISSING_FILE_SIZE: &'static str = "missing_file_size";
+    /// The code of [`ErrorKind::InvalidFileSize`].
     pub const INVALID_FILE_SIZE: &'static str = "invalid_file_size";
+    /// The code of [`ErrorKind::FileSizeTooSmall`].
     pub const FILE_SIZE_TOO_SMALL: &'static str = "file_size_too_small";
+    /// The code of [`ErrorKind::MissingFileName`].
     pub const MISSING_FILE_NAME: &'static str = "missing_file_name";
+    /// The code of [`ErrorKind::ParentNotFound`].
     pub const INVALID_PARAMETER: &'static str = "invalid_parameter";
+    /// The code of [`ErrorKind::ItemNameInUse`].
     pub const ITEM_NAME_IN_USE: &'static str = "item_name_in_use";
+    /// The code of [`ErrorKind::FileSizeLimitExceeded`].
     pub const FILE_SIZE_LIMIT_EXCEEDED: &'static str = "file_size_limit_exceeded";
+    /// The code of [`ErrorKind::InvalidUploadSessionId`].
     pub const INVALID_UPLOAD_SESSION_ID: &'static str = "invalid_upload_session_id";
+    /// The code of [`ErrorKind::SessionExpired`].
     pub const SESSION_EXPIRED: &'static str = "session_expired";
+    /// The code of [`ErrorKind::SessionCommitted`].
     pub const SESSION_COMMITTED: &'static str = "upload_session_committed";
+    /// The code of [`ErrorKind::RangeOverlaps`].
     pub const RANGE_OVERLAPS: &'static str = "range_overlaps_existing_part";
+    /// The code of [`ErrorKind::RangeNotSatisfiable`].
     pub const RANGE_NOT_SATISFIABLE: &'static str = "requested_range_not_satisfiable";
+    /// The code of [`ErrorKind::RequestSizeMismatch`].
     pub const REQUEST_SIZE_MISMATCH: &'static str = "request_size_mismatch";
+    /// The code of [`ErrorKind::BadDigest`].
     pub const BAD_DIGEST: &'static str = "bad_digest";
+    /// The code of [`ErrorKind::InvalidOffset`].
     pub const INVALID_OFFSET: &'static str = "invalid_offset";
+    /// The code of [`ErrorKind::InvalidLimit`].
     pub const INVALID_LIMIT: &'static str = "invalid_limit";
+    /// The code of [`ErrorKind::PartsMismatch`].
     pub const PARTS_MISMATCH: &'static str = "parts_mismatch";
+    /// The code of [`ErrorKind::DigestMismatch`].
     pub const DIGEST_MISMATCH: &'static str = "digest_mismatch";
+    /// The code of [`ErrorKind::PreconditionFailed`].
     pub const PRECONDITION_FAILED: &'static str = "precondition_failed";
+    /// The code of [`ErrorKind::MetadataAfterFile`].
     pub const METADATA_AFTER_FILE: &'static str = "metadata_after_file_contents";
+    /// The code of [`ErrorKind::PayloadTooLarge`].
     pub const PAYLOAD_TOO_LARGE: &'static str = "request_entity_too_large";
+    /// The code of [`ErrorKind::Internal`].
     pub const INTERNAL: &'static str = "internal_server_error";
 }
 

@@ -9,17 +9,29 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::fmt;
 
+/// Why a `Content-Range` or `Digest` header value (or a hex SHA-1) was
+/// rejected. A server maps each to its own error code, so they stay apart.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
+    /// Not `bytes FIRST-LAST/TOTAL` with decimal numbers.
     #[error("Content-Range must look like 'bytes FIRST-LAST/TOTAL'")]
     BadContentRange,
     /// Well formed but empty or inverted (`FIRST > LAST`), such as the
     /// empty last chunk `bytes N-(N-1)/N` old SDKs sent: unsatisfiable
     /// rather than malformed.
     #[error("Content-Range 'bytes {first}-{last}/{total}' is empty: FIRST must be <= LAST")]
-    EmptyContentRange { first: u64, last: u64, total: u64 },
+    EmptyContentRange {
+        /// The first byte as sent.
+        first: u64,
+        /// The last byte as sent, below `first`.
+        last: u64,
+        /// The total as sent.
+        total: u64,
+    },
+    /// No `sha=` entry, or one that is not 20 bytes of base64.
     #[error("Digest must hold a 'sha=' entry with the base64 of a 20-byte SHA-1")]
     BadDigest,
+    /// Not 40 hexadecimal characters.
     #[error("a SHA-1 must be 40 hexadecimal characters")]
     BadSha1Hex,
 }
@@ -27,8 +39,11 @@ pub enum HeaderError {
 /// `Content-Range: bytes FIRST-LAST/TOTAL` with inclusive bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ContentRange {
+    /// Offset of the first byte.
     pub first: u64,
+    /// Offset of the last byte (inclusive, so never below `first`).
     pub last: u64,
+    /// Size of the whole file.
     pub total: u64,
 }
 
@@ -45,14 +60,20 @@ impl ContentRange {
         }
     }
 
+    /// Number of bytes in the range (never 0: `parse` rejects empty ones).
     pub fn len(&self) -> u64 {
         self.last - self.first + 1
     }
 
+    /// Always `false`: a `ContentRange` holds at least one byte.
     pub fn is_empty(&self) -> bool {
         false
     }
 
+    /// Parses a header value. Tolerates `bytes=` for `bytes ` and spaces
+    /// around the numbers; an inverted range is
+    /// [`HeaderError::EmptyContentRange`], anything else malformed
+    /// [`HeaderError::BadContentRange`].
     pub fn parse(value: &str) -> Result<Self, HeaderError> {
         let rest = value
             .trim()
@@ -99,16 +120,19 @@ impl Sha1Digest {
         Sha1Digest(sha1::Sha1::digest(data).into())
     }
 
+    /// Parses the hex spelling (either case, surrounding spaces ignored).
     pub fn from_hex(hex_str: &str) -> Result<Self, HeaderError> {
         let mut out = [0u8; 20];
         hex::decode_to_slice(hex_str.trim(), &mut out).map_err(|_| HeaderError::BadSha1Hex)?;
         Ok(Sha1Digest(out))
     }
 
+    /// Lowercase hex, as in JSON `sha1` fields.
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
 
+    /// Standard padded base64, as in the `Digest` header.
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
     }

@@ -8,6 +8,8 @@
 //! absent, as Box does) and the client tolerates their absence and any
 //! unknown field, while a field of the wrong JSON type is still an error.
 
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod headers;
 pub mod models;

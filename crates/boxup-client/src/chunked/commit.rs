@@ -30,6 +30,7 @@ pub struct CommitOptions {
     /// File attributes (`content_modified_at`, `content_created_at`,
     /// `description`) to apply.
     pub attributes: Option<CommitAttributes>,
+    /// Headers added to the commit request (as the SDKs' `extra_headers`).
     pub extra_headers: Option<HeaderMap>,
 }
 

@@ -35,6 +35,7 @@ pub struct ChunkedUploadsManager {
 }
 
 impl ChunkedUploadsManager {
+    /// The operations through `client` (as [`BoxClient::chunked_uploads`]).
     pub fn new(client: BoxClient) -> Self {
         ChunkedUploadsManager { client }
     }

@@ -11,12 +11,12 @@ use crate::progress::{Progress, ProgressFn};
 
 /// Parts in flight at once unless [`UploadOptions::parallelism`] says
 /// otherwise.
-pub const DEFAULT_PARALLELISM: usize = 4;
+pub(super) const DEFAULT_PARALLELISM: usize = 4;
 
 /// The most parts in flight at once, whatever is asked: more would only
 /// multiply the memory (`(parallelism + 1) × part size`) and the
 /// connections without speeding anything up.
-pub const MAX_PARALLELISM: usize = 64;
+pub(super) const MAX_PARALLELISM: usize = 64;
 
 type SessionFn = Arc<dyn Fn(&UploadSession) + Send + Sync>;
 
@@ -45,6 +45,8 @@ impl fmt::Debug for UploadOptions {
 }
 
 impl UploadOptions {
+    /// The defaults: 4 parts at once, no callbacks, no cancellation token,
+    /// a plain commit.
     pub fn new() -> Self {
         UploadOptions::default()
     }
@@ -57,6 +59,8 @@ impl UploadOptions {
             .clamp(1, MAX_PARALLELISM)
     }
 
+    /// Sets [`parallelism`](Self::parallelism): more parts at once use more
+    /// connections and `(parallelism + 1) × part size` of memory.
     pub fn with_parallelism(mut self, parts: usize) -> Self {
         self.parallelism = Some(parts);
         self
@@ -100,7 +104,10 @@ impl UploadOptions {
 /// `upload_url`) or its absolute `session_endpoints.status` URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionRef {
+    /// A session id, addressed under the client's upload URL.
     Id(String),
+    /// A session's absolute `session_endpoints.status` URL, used as is
+    /// (so a session created through another host can be resumed).
     Url(String),
 }
 

@@ -50,7 +50,11 @@ pub(crate) const MAX_PARTS: u64 = 1_000_000;
 
 impl Plan {
     /// The part grid of `session` for a file of `file_size` bytes.
-    pub fn for_session(session: &UploadSession, file_size: u64, upload_url: Url) -> Result<Plan> {
+    pub(super) fn for_session(
+        session: &UploadSession,
+        file_size: u64,
+        upload_url: Url,
+    ) -> Result<Plan> {
         let part_size = session
             .part_size
             .filter(|p| *p > 0)
@@ -81,7 +85,7 @@ impl Plan {
     }
 
     /// The byte length of part `index`.
-    pub fn part_len(&self, index: u64) -> u64 {
+    pub(super) fn part_len(&self, index: u64) -> u64 {
         self.part_size.min(self.file_size - index * self.part_size)
     }
 }

@@ -49,16 +49,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Both roots at once (default: Box's hosts); see
+    /// [`BaseUrls::single_origin`] for a boxup server.
     pub fn base_urls(mut self, urls: BaseUrls) -> Self {
         self.urls = urls;
         self
     }
 
+    /// The metadata root only (without `/2.0`).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.urls.base_url = url.into();
         self
     }
 
+    /// The upload root only (without `/2.0`).
     pub fn upload_url(mut self, url: impl Into<String>) -> Self {
         self.urls.upload_url = url.into();
         self
@@ -86,11 +90,14 @@ impl ClientBuilder {
         self
     }
 
+    /// When failed requests are retried (default [`RetryConfig::default`]:
+    /// 5 attempts).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
 
+    /// The `User-Agent` header (default `boxup-client/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
@@ -103,6 +110,8 @@ impl ClientBuilder {
         self
     }
 
+    /// The client. Fails with [`Error::InvalidInput`] without a token or
+    /// token provider, or with a base URL that is not an http(s) URL.
     pub fn build(self) -> Result<BoxClient> {
         let auth = self
             .auth

@@ -32,6 +32,7 @@ pub struct DownloadOptions {
 }
 
 impl DownloadOptions {
+    /// Sets [`progress`](Self::progress) from a closure.
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(ProgressFn::new(f));
         self
@@ -41,6 +42,7 @@ impl DownloadOptions {
 /// What [`DownloadsManager::download_file_to`] did.
 #[derive(Debug, Clone)]
 pub struct Downloaded {
+    /// The file's metadata, as used to check the download.
     pub file: File,
     /// Bytes taken from the caller's partial download.
     pub bytes_resumed: u64,

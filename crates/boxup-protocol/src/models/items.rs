@@ -4,13 +4,18 @@ use serde::{Deserialize, Serialize};
 
 use super::SortOrder;
 
+/// A user in its mini form: who created, changed or owns an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserMini {
+    /// The JSON `type`, `"user"`.
     #[serde(rename = "type", default = "user_type")]
     pub kind: String,
+    /// The user's id.
     pub id: String,
+    /// The user's display name.
     #[serde(default)]
     pub name: Option<String>,
+    /// The user's login (an email address at Box).
     #[serde(default)]
     pub login: Option<String>,
 }
@@ -19,15 +24,22 @@ fn user_type() -> String {
     "user".to_owned()
 }
 
+/// A folder in its mini form, as nested in other objects (parent, path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderMini {
+    /// The JSON `type`, `"folder"`.
     #[serde(rename = "type", default = "folder_type")]
     pub kind: String,
+    /// The item's id: decimal digits in a string; `"0"` is the root folder.
     pub id: String,
+    /// Changes whenever the item changes; `null` for the root folder.
     #[serde(default)]
     pub sequence_id: Option<String>,
+    /// The value `If-Match` / `If-None-Match` compare against; `null` for
+    /// the root folder.
     #[serde(default)]
     pub etag: Option<String>,
+    /// The item's name.
     #[serde(default)]
     pub name: Option<String>,
 }
@@ -36,11 +48,15 @@ fn folder_type() -> String {
     "folder".to_owned()
 }
 
+/// A file version in its mini form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileVersionMini {
+    /// The JSON `type`, `"file_version"`.
     #[serde(rename = "type", default = "file_version_type")]
     pub kind: String,
+    /// The version's id (a new one for each upload of the file).
     pub id: String,
+    /// The version's SHA-1, lowercase hex.
     #[serde(default)]
     pub sha1: Option<String>,
 }
@@ -49,9 +65,12 @@ fn file_version_type() -> String {
     "file_version".to_owned()
 }
 
+/// A file's or folder's ancestors, root first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PathCollection {
+    /// Number of ancestors in `entries`.
     pub total_count: u64,
+    /// The ancestors, from the root folder down to the parent.
     #[serde(default)]
     pub entries: Vec<FolderMini>,
 }
@@ -60,47 +79,72 @@ pub struct PathCollection {
 /// `GET /files/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct File {
+    /// The JSON `type`, `"file"`.
     #[serde(rename = "type", default = "file_type")]
     pub kind: String,
+    /// The item's id: decimal digits in a string; `"0"` is the root folder.
     pub id: String,
+    /// The current version.
     #[serde(default)]
     pub file_version: Option<FileVersionMini>,
+    /// Changes whenever the item changes; `null` for the root folder.
     #[serde(default)]
     pub sequence_id: Option<String>,
+    /// The value `If-Match` / `If-None-Match` compare against; `null` for
+    /// the root folder.
     #[serde(default)]
     pub etag: Option<String>,
+    /// The current version's SHA-1, lowercase hex.
     #[serde(default)]
     pub sha1: Option<String>,
+    /// The item's name.
     #[serde(default)]
     pub name: Option<String>,
+    /// Free-text description (empty unless set).
     #[serde(default)]
     pub description: Option<String>,
+    /// Size of the current version in bytes.
     #[serde(default)]
     pub size: Option<u64>,
+    /// The folders above the item.
     #[serde(default)]
     pub path_collection: Option<PathCollection>,
+    /// When the item was created (RFC 3339, see [`crate::time`]).
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When the item was last changed (RFC 3339).
     #[serde(default)]
     pub modified_at: Option<String>,
+    /// When the item was moved to the trash; `null` if it was not.
     #[serde(default)]
     pub trashed_at: Option<String>,
+    /// When the item will be purged from the trash; `null` if not trashed.
     #[serde(default)]
     pub purged_at: Option<String>,
+    /// When the content was created, as the uploader said
+    /// (`content_created_at` attribute), else the upload time.
     #[serde(default)]
     pub content_created_at: Option<String>,
+    /// When the content was last modified, as the uploader said,
+    /// else the upload time.
     #[serde(default)]
     pub content_modified_at: Option<String>,
+    /// Who created the item.
     #[serde(default)]
     pub created_by: Option<UserMini>,
+    /// Who last changed the item.
     #[serde(default)]
     pub modified_by: Option<UserMini>,
+    /// Who owns the item.
     #[serde(default)]
     pub owned_by: Option<UserMini>,
+    /// The shared link object, kept opaque; boxup always sends `null`.
     #[serde(default)]
     pub shared_link: Option<serde_json::Value>,
+    /// The folder holding the item; `null` for the root folder.
     #[serde(default)]
     pub parent: Option<FolderMini>,
+    /// `"active"`, `"trashed"` or `"deleted"`.
     #[serde(default)]
     pub item_status: Option<String>,
 }
@@ -112,7 +156,9 @@ fn file_type() -> String {
 /// `{total_count, entries}`: what commit and simple upload return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Files {
+    /// Number of files in `entries`.
     pub total_count: u64,
+    /// The files.
     #[serde(default)]
     pub entries: Vec<File>,
 }
@@ -120,19 +166,28 @@ pub struct Files {
 /// One entry of a folder listing: a file or a folder in its mini form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
+    /// The JSON `type`: `"file"` or `"folder"`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The item's id: decimal digits in a string; `"0"` is the root folder.
     pub id: String,
+    /// Changes whenever the item changes; `null` for the root folder.
     #[serde(default)]
     pub sequence_id: Option<String>,
+    /// The value `If-Match` / `If-None-Match` compare against; `null` for
+    /// the root folder.
     #[serde(default)]
     pub etag: Option<String>,
+    /// The item's name.
     #[serde(default)]
     pub name: Option<String>,
+    /// A file's current SHA-1 (lowercase hex); absent for folders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
+    /// A file's current version; absent for folders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_version: Option<FileVersionMini>,
+    /// A file's size in bytes; absent for folders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
 }
@@ -140,50 +195,74 @@ pub struct Item {
 /// A page of folder items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Items {
+    /// Number of items in the folder, across all pages.
     pub total_count: u64,
+    /// This page of items.
     #[serde(default)]
     pub entries: Vec<Item>,
+    /// Offset of the first entry of this page.
     #[serde(default)]
     pub offset: Option<u64>,
+    /// The page size used.
     #[serde(default)]
     pub limit: Option<u64>,
+    /// How the entries are sorted.
     #[serde(default)]
     pub order: Option<Vec<SortOrder>>,
 }
 
+/// Box's standard folder representation (`GET /folders/{id}`, create).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
+    /// The JSON `type`, `"folder"`.
     #[serde(rename = "type", default = "folder_type")]
     pub kind: String,
+    /// The item's id: decimal digits in a string; `"0"` is the root folder.
     pub id: String,
+    /// Changes whenever the item changes; `null` for the root folder.
     #[serde(default)]
     pub sequence_id: Option<String>,
+    /// The value `If-Match` / `If-None-Match` compare against; `null` for
+    /// the root folder.
     #[serde(default)]
     pub etag: Option<String>,
+    /// The item's name.
     #[serde(default)]
     pub name: Option<String>,
+    /// When the item was created (RFC 3339, see [`crate::time`]).
     #[serde(default)]
     pub created_at: Option<String>,
+    /// When the item was last changed (RFC 3339).
     #[serde(default)]
     pub modified_at: Option<String>,
+    /// Free-text description (empty unless set).
     #[serde(default)]
     pub description: Option<String>,
+    /// Total size of the contents in bytes (boxup reports 0).
     #[serde(default)]
     pub size: Option<u64>,
+    /// The folders above the item.
     #[serde(default)]
     pub path_collection: Option<PathCollection>,
+    /// Who created the item.
     #[serde(default)]
     pub created_by: Option<UserMini>,
+    /// Who last changed the item.
     #[serde(default)]
     pub modified_by: Option<UserMini>,
+    /// Who owns the item.
     #[serde(default)]
     pub owned_by: Option<UserMini>,
+    /// The shared link object, kept opaque; boxup always sends `null`.
     #[serde(default)]
     pub shared_link: Option<serde_json::Value>,
+    /// The folder holding the item; `null` for the root folder.
     #[serde(default)]
     pub parent: Option<FolderMini>,
+    /// `"active"`, `"trashed"` or `"deleted"`.
     #[serde(default)]
     pub item_status: Option<String>,
+    /// The first page of the folder's items (`GET /folders/{id}`).
     #[serde(default)]
     pub item_collection: Option<Items>,
 }

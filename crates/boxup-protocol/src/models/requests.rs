@@ -11,15 +11,20 @@ use super::UploadPart;
 /// `POST /files/upload_sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateUploadSessionRequest {
+    /// The folder the new file goes in (`"0"` for the root).
     pub folder_id: String,
+    /// Size of the whole file in bytes; it fixes the part grid.
     pub file_size: u64,
+    /// Name of the new file.
     pub file_name: String,
 }
 
 /// `POST /files/{id}/upload_sessions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateVersionUploadSessionRequest {
+    /// Size of the new version in bytes.
     pub file_size: u64,
+    /// A new name for the file, if it is to be renamed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_name: Option<String>,
 }
@@ -27,10 +32,15 @@ pub struct CreateVersionUploadSessionRequest {
 /// File attributes a commit may carry (not in OpenAPI, sent by every legacy SDK).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CommitAttributes {
+    /// When the content was created (RFC 3339). If absent: the upload time
+    /// for a new file, unchanged for a new version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_created_at: Option<String>,
+    /// When the content was last modified (RFC 3339); the upload time if
+    /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_modified_at: Option<String>,
+    /// The file's description; unchanged by a new version if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -38,7 +48,10 @@ pub struct CommitAttributes {
 /// `POST /files/upload_sessions/{id}/commit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CommitRequest {
+    /// Every part of the file, in offset order, as their uploads echoed
+    /// them.
     pub parts: Vec<UploadPart>,
+    /// File attributes to set with the commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<CommitAttributes>,
 }
@@ -47,6 +60,7 @@ pub struct CommitRequest {
 /// clients) send a folder id as a JSON number, which Box accepts too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ParentRef {
+    /// The folder's id.
     #[serde(deserialize_with = "id_string_or_number")]
     pub id: String,
 }
@@ -68,23 +82,33 @@ fn id_string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String,
 /// `POST /folders`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateFolderRequest {
+    /// Name of the new folder.
     pub name: String,
+    /// The folder to create it in.
     pub parent: ParentRef,
 }
 
 /// `OPTIONS /files/content` and the `attributes` part of a multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UploadAttributes {
+    /// Name of the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The folder the file goes in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentRef>,
+    /// Size in bytes the client announces (preflight only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// When the content was created (RFC 3339). If absent: the upload time
+    /// for a new file, unchanged for a new version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_created_at: Option<String>,
+    /// When the content was last modified (RFC 3339); the upload time if
+    /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_modified_at: Option<String>,
+    /// The file's description; unchanged by a new version if absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -92,7 +116,10 @@ pub struct UploadAttributes {
 /// The preflight answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreflightResponse {
+    /// Where to send the upload.
     pub upload_url: String,
+    /// A token for the upload, where the server issues one (boxup does
+    /// not).
     #[serde(default)]
     pub upload_token: Option<String>,
 }

@@ -5,16 +5,22 @@ use serde::{Deserialize, Serialize};
 /// The absolute URLs of one session's operations (docs/protocol.md §1.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SessionEndpoints {
+    /// `PUT`: upload a part.
     #[serde(default)]
     pub upload_part: Option<String>,
+    /// `POST`: commit the session into a file.
     #[serde(default)]
     pub commit: Option<String>,
+    /// `DELETE`: abort the session and discard its parts.
     #[serde(default)]
     pub abort: Option<String>,
+    /// `GET`: list the stored parts.
     #[serde(default)]
     pub list_parts: Option<String>,
+    /// `GET`: the session's current state.
     #[serde(default)]
     pub status: Option<String>,
+    /// `POST`: telemetry from Box's web uploader (boxup accepts and drops it).
     #[serde(default)]
     pub log_event: Option<String>,
     /// `POST …/plan` (2026 SDKs): which parts the server already holds.
@@ -41,19 +47,27 @@ impl SessionEndpoints {
     }
 }
 
+/// An upload session: a file being uploaded in fixed-size parts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadSession {
+    /// The session's id, used in every later request.
     pub id: String,
+    /// The JSON `type`, `"upload_session"`.
     #[serde(rename = "type", default = "upload_session_type")]
     pub kind: String,
+    /// When the session expires (RFC 3339); later requests fail.
     #[serde(default)]
     pub session_expires_at: Option<String>,
+    /// Size of every part but the last, in bytes.
     #[serde(default)]
     pub part_size: Option<u64>,
+    /// Number of parts the file is cut into.
     #[serde(default)]
     pub total_parts: Option<u32>,
+    /// Number of parts stored so far (all of them once committed).
     #[serde(default)]
     pub num_parts_processed: Option<u32>,
+    /// Absolute URLs of the session's operations.
     #[serde(default)]
     pub session_endpoints: Option<SessionEndpoints>,
 }
@@ -66,9 +80,13 @@ fn upload_session_type() -> String {
 /// variant that legacy Java sends in commit bodies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadPart {
+    /// The part's id: 8 uppercase hex characters chosen by the server.
     pub part_id: String,
+    /// Offset of the part in the file.
     pub offset: u64,
+    /// Size of the part in bytes.
     pub size: u64,
+    /// The part's SHA-1, lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
 }
@@ -76,16 +94,21 @@ pub struct UploadPart {
 /// The answer to a part upload: `{"part": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadedPart {
+    /// The part as stored.
     pub part: UploadPart,
 }
 
+/// How a listing is sorted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SortOrder {
+    /// The field sorted on (e.g. `"offset"`).
     pub by: String,
+    /// `"ASC"` or `"DESC"`.
     pub direction: String,
 }
 
 impl SortOrder {
+    /// Ascending on `by`.
     pub fn asc(by: &str) -> Self {
         SortOrder {
             by: by.to_owned(),
@@ -97,13 +120,18 @@ impl SortOrder {
 /// A page of parts. `total_count` counts all stored parts, not the page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadParts {
+    /// Number of stored parts, across all pages.
     pub total_count: u64,
+    /// The page size used.
     #[serde(default)]
     pub limit: Option<u64>,
+    /// Offset of the first entry of this page.
     #[serde(default)]
     pub offset: Option<u64>,
+    /// How the entries are sorted.
     #[serde(default)]
     pub order: Option<Vec<SortOrder>>,
+    /// This page of parts.
     #[serde(default)]
     pub entries: Vec<UploadPart>,
 }

@@ -30,9 +30,9 @@ use http_body_util::BodyExt;
 
 /// The most bytes drained after an early answer: a little over the
 /// largest part size.
-pub const DRAIN_LIMIT: u64 = 160 * 1024 * 1024;
+pub(super) const DRAIN_LIMIT: u64 = 160 * 1024 * 1024;
 /// How long draining may take.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 type Slot = Arc<Mutex<Option<Body>>>;
 
@@ -106,7 +106,7 @@ async fn drain(mut body: Body) -> bool {
         .unwrap_or(false)
 }
 
-pub async fn drain_unread_body(request: Request, next: Next) -> Response {
+pub(super) async fn drain_unread_body(request: Request, next: Next) -> Response {
     let slot: Slot = Arc::default();
     let request = request.map(|body| {
         Body::new(ReturnOnDrop {

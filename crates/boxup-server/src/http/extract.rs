@@ -52,13 +52,13 @@ impl FromRequestParts<AppState> for Origin {
 }
 
 /// A header as text, if present and printable.
-pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The one path parameter of a route, as text. A parameter that does not
 /// decode is an id that cannot exist: 404.
-pub struct Id(pub String);
+pub(super) struct Id(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
@@ -72,7 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 }
 
 /// A small request body (JSON), read whole within axum's default limit.
-pub struct SmallBody(pub Bytes);
+pub(super) struct SmallBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for SmallBody {
     type Rejection = ApiError;
@@ -93,7 +93,7 @@ impl<S: Send + Sync> FromRequest<S> for SmallBody {
 }
 
 /// `offset` and `limit` from a query string; a non-number is a 400.
-pub struct Paging {
+pub(super) struct Paging {
     pub offset: Option<u64>,
     pub limit: Option<u64>,
     pub version: Option<String>,

@@ -13,7 +13,7 @@ use super::multipart::upload_request;
 use crate::error::ApiResult;
 use crate::service::{Caller, Origin, none_match_hits};
 
-pub async fn get(
+pub(super) async fn get(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -29,7 +29,7 @@ pub async fn get(
     Ok(Json(file).into_response())
 }
 
-pub async fn delete(
+pub(super) async fn delete(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -41,7 +41,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn download(
+pub(super) async fn download(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -96,7 +96,7 @@ fn sha1_b64(hex: &str) -> String {
         .unwrap_or_default()
 }
 
-pub async fn upload(
+pub(super) async fn upload(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -109,7 +109,7 @@ pub async fn upload(
     ))
 }
 
-pub async fn upload_version(
+pub(super) async fn upload_version(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -120,7 +120,7 @@ pub async fn upload_version(
     Ok(Json(s.service.upload_version(&caller, &id, request).await?))
 }
 
-pub async fn preflight_new(
+pub(super) async fn preflight_new(
     State(s): State<AppState>,
     caller: Caller,
     origin: Origin,
@@ -131,7 +131,7 @@ pub async fn preflight_new(
     ))
 }
 
-pub async fn preflight_version(
+pub(super) async fn preflight_version(
     State(s): State<AppState>,
     caller: Caller,
     origin: Origin,

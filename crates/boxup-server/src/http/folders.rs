@@ -10,11 +10,15 @@ use super::extract::{Id, Paging, SmallBody};
 use crate::error::ApiResult;
 use crate::service::Caller;
 
-pub async fn get(State(s): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<Json<Folder>> {
+pub(super) async fn get(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<Json<Folder>> {
     Ok(Json(s.service.get_folder(&caller, &id).await?))
 }
 
-pub async fn items(
+pub(super) async fn items(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -27,7 +31,7 @@ pub async fn items(
     ))
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(s): State<AppState>,
     caller: Caller,
     SmallBody(body): SmallBody,

@@ -21,7 +21,10 @@ fn bad(message: impl Into<String>) -> ApiError {
 /// The largest `attributes` part accepted.
 const MAX_ATTRIBUTES_BYTES: usize = 64 * 1024;
 
-pub async fn upload_request(headers: &HeaderMap, body: Body) -> ApiResult<UploadFileRequest> {
+pub(super) async fn upload_request(
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<UploadFileRequest> {
     let content_type = header(headers, "content-type")
         .ok_or_else(|| bad("Content-Type multipart/form-data is required"))?;
     let boundary = multer::parse_boundary(content_type).map_err(|e| {

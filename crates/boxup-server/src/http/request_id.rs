@@ -21,21 +21,21 @@ use axum::response::Response;
 use tracing::Instrument;
 
 /// The response header that carries the id, as Box names it.
-pub const HEADER: &str = "box-request-id";
+pub(crate) const HEADER: &str = "box-request-id";
 
 tokio::task_local! {
     static REQUEST_ID: String;
 }
 
 /// The id of the request being served, or a fresh one outside a request.
-pub fn current() -> String {
+pub(crate) fn current() -> String {
     REQUEST_ID
         .try_with(Clone::clone)
         .unwrap_or_else(|_| new_request_id())
 }
 
 /// A random request id (16 hex digits), as Box puts in its error objects.
-pub fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 

@@ -12,7 +12,7 @@ use super::extract::{Id, Paging, SmallBody, header};
 use crate::error::ApiResult;
 use crate::service::{Caller, CommitHeaders, Origin, PartHeaders};
 
-pub async fn create(
+pub(super) async fn create(
     State(s): State<AppState>,
     caller: Caller,
     origin: Origin,
@@ -22,7 +22,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
-pub async fn create_for_version(
+pub(super) async fn create_for_version(
     State(s): State<AppState>,
     caller: Caller,
     origin: Origin,
@@ -36,7 +36,7 @@ pub async fn create_for_version(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
-pub async fn get(
+pub(super) async fn get(
     State(s): State<AppState>,
     caller: Caller,
     origin: Origin,
@@ -45,7 +45,7 @@ pub async fn get(
     Ok(Json(s.service.get_session(&caller, &id, &origin).await?))
 }
 
-pub async fn upload_part(
+pub(super) async fn upload_part(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -65,12 +65,16 @@ pub async fn upload_part(
     ))
 }
 
-pub async fn abort(State(s): State<AppState>, caller: Caller, Id(id): Id) -> ApiResult<StatusCode> {
+pub(super) async fn abort(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> ApiResult<StatusCode> {
     s.service.abort_session(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn list_parts(
+pub(super) async fn list_parts(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -83,7 +87,7 @@ pub async fn list_parts(
     Ok(Json(parts))
 }
 
-pub async fn commit(
+pub(super) async fn commit(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -102,7 +106,7 @@ pub async fn commit(
     Ok((StatusCode::CREATED, Json(files)))
 }
 
-pub async fn plan(
+pub(super) async fn plan(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
@@ -111,7 +115,7 @@ pub async fn plan(
     Ok(Json(s.service.plan_session(&caller, &id, &body).await?))
 }
 
-pub async fn log_event(
+pub(super) async fn log_event(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,

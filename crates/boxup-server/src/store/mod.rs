@@ -14,6 +14,7 @@
 //! - an object that no row references is garbage: the store hands its key
 //!   out through the garbage queue or the orphan sweep, never as data.
 
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod disk;
 mod ids;

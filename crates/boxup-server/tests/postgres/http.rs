@@ -37,7 +37,7 @@ async fn drop_database(name: &str) {
         .unwrap();
 }
 
-pub async fn sessions_files_and_isolation_over_postgres() {
+pub(crate) async fn sessions_files_and_isolation_over_postgres() {
     let (db, url) = fresh_database().await;
     let t = TestServer::start(|o| o.database_url = Some(url)).await;
     let folder = t.new_folder(ALICE, "0", "pg").await;

@@ -4,7 +4,7 @@
 
 use crate::pg_support::*;
 
-pub async fn insert_part_race_across_replicas_first_row_wins() {
+pub(crate) async fn insert_part_race_across_replicas_first_row_wins() {
     let guard = SchemaGuard::new(17).await;
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "parts@example.com").await;
@@ -30,7 +30,7 @@ pub async fn insert_part_race_across_replicas_first_row_wins() {
     assert_eq!(stores[3].list_parts(&s.id, 0, 10).await.unwrap().0, 1);
 }
 
-pub async fn folder_create_race_across_replicas_has_one_winner() {
+pub(crate) async fn folder_create_race_across_replicas_has_one_winner() {
     let guard = SchemaGuard::new(17).await;
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "names@example.com").await;
@@ -68,7 +68,7 @@ pub async fn folder_create_race_across_replicas_has_one_winner() {
     }
 }
 
-pub async fn file_and_folder_race_across_replicas_has_one_winner() {
+pub(crate) async fn file_and_folder_race_across_replicas_has_one_winner() {
     let guard = SchemaGuard::new(17).await;
     let stores = replicas(&guard, 8).await;
     let owner = user(&stores[0], "mixed@example.com").await;
@@ -103,7 +103,7 @@ pub async fn file_and_folder_race_across_replicas_has_one_winner() {
     assert_eq!((total, items[0].id), (1, winners[0]));
 }
 
-pub async fn commit_race_across_replicas_has_one_winner() {
+pub(crate) async fn commit_race_across_replicas_has_one_winner() {
     let guard = SchemaGuard::new(5).await;
     let stores = replicas(&guard, 2).await;
     let owner = user(&stores[0], "commit@example.com").await;
@@ -137,7 +137,7 @@ pub async fn commit_race_across_replicas_has_one_winner() {
     );
 }
 
-pub async fn a_part_racing_a_commit_is_in_the_version_or_refused() {
+pub(crate) async fn a_part_racing_a_commit_is_in_the_version_or_refused() {
     let guard = SchemaGuard::new(5).await;
     let stores = replicas(&guard, 2).await;
     let owner = user(&stores[0], "late@example.com").await;
@@ -182,7 +182,7 @@ pub async fn a_part_racing_a_commit_is_in_the_version_or_refused() {
 
 // ---- locks held elsewhere ----
 
-pub async fn sweepers_skip_what_another_transaction_holds() {
+pub(crate) async fn sweepers_skip_what_another_transaction_holds() {
     let guard = SchemaGuard::new(6).await;
     let store = guard.store(4).await;
     let owner = user(&store, "sweep@example.com").await;
@@ -230,7 +230,7 @@ pub async fn sweepers_skip_what_another_transaction_holds() {
     assert_eq!(store.garbage(u64::MAX).await.unwrap().len(), 2);
 }
 
-pub async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
+pub(crate) async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
     // A writer that skips the name lock (here: plain SQL) and has not
     // committed yet: the store's check cannot see its row, its insert
     // waits on the unique index, and once the writer commits, the

@@ -6,7 +6,7 @@
 
 use crate::pg_support::*;
 
-pub async fn data_survives_dropping_the_pool_and_reconnecting() {
+pub(crate) async fn data_survives_dropping_the_pool_and_reconnecting() {
     let guard = SchemaGuard::new(6).await;
     let store = guard.store(4).await;
     let user = store.ensure_user("persist@example.com", "P").await.unwrap();
@@ -62,7 +62,7 @@ pub async fn data_survives_dropping_the_pool_and_reconnecting() {
     );
 }
 
-pub async fn eight_replicas_starting_at_once_migrate_once() {
+pub(crate) async fn eight_replicas_starting_at_once_migrate_once() {
     let guard = SchemaGuard::new(18).await;
     let stores = replicas(&guard, 8).await;
     // Each migration step records its version once (a primary key); a step
@@ -84,7 +84,7 @@ pub async fn eight_replicas_starting_at_once_migrate_once() {
     }
 }
 
-pub async fn refuses_a_database_from_a_newer_schema() {
+pub(crate) async fn refuses_a_database_from_a_newer_schema() {
     let guard = SchemaGuard::new(3).await;
     drop(guard.store(1).await);
     sqlx::query("INSERT INTO boxup_schema (version) VALUES (999)")
@@ -100,7 +100,7 @@ pub async fn refuses_a_database_from_a_newer_schema() {
     );
 }
 
-pub async fn connection_failures_are_backend_errors() {
+pub(crate) async fn connection_failures_are_backend_errors() {
     let options = || PostgresOptions {
         schema: Some("unused".into()),
         max_connections: 1,
@@ -131,7 +131,7 @@ pub async fn connection_failures_are_backend_errors() {
     assert!(matches!(e, Err(StoreError::Backend(_))), "{e:?}");
 }
 
-pub async fn odd_schema_names_are_quoted_and_debug_shows_no_password() {
+pub(crate) async fn odd_schema_names_are_quoted_and_debug_shows_no_password() {
     let mut guard = SchemaGuard::new(3).await;
     guard.schema = format!("Boxup \"Odd\" {:08x}", rand::random::<u32>());
     // The URL with a password (trust auth ignores it); Debug must not show it.

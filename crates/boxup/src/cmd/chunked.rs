@@ -38,7 +38,7 @@ use super::common::{bytes, command_line, seconds};
 use super::journal::{Target, UploadEntry};
 use super::upload::{Ctx, Uploaded};
 
-pub async fn upload(
+pub(crate) async fn upload(
     ctx: &Ctx,
     path: &Path,
     name: &str,

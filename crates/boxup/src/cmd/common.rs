@@ -13,7 +13,7 @@ use super::progress::Reporter;
 
 /// A mistake in the command line found after parsing: exit code 2.
 #[derive(Debug)]
-pub struct Usage(pub String);
+pub(crate) struct Usage(pub String);
 
 impl std::fmt::Display for Usage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -25,7 +25,7 @@ impl std::error::Error for Usage {}
 
 /// Stopped by Ctrl-C; the command already said how to resume: exit 130.
 #[derive(Debug)]
-pub struct Interrupted;
+pub(crate) struct Interrupted;
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -36,11 +36,11 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// Exit code of an interrupted command (128 + SIGINT, as shells report).
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Output")]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Print one JSON object per result on stdout (progress stays on stderr).
     #[arg(long)]
     pub json: bool,
@@ -50,7 +50,7 @@ pub struct OutputArgs {
 }
 
 #[derive(Args, Debug, Clone)]
-pub struct StateArgs {
+pub(crate) struct StateArgs {
     /// Where interrupted uploads and downloads are journaled [default: the
     /// platform's state directory, e.g. ~/.local/state/boxup].
     #[arg(long, env = "BOXUP_STATE_DIR", value_name = "DIR")]
@@ -58,7 +58,7 @@ pub struct StateArgs {
 }
 
 impl StateArgs {
-    pub fn dir(&self) -> Result<PathBuf, Usage> {
+    pub(crate) fn dir(&self) -> Result<PathBuf, Usage> {
         if let Some(d) = &self.state_dir {
             return Ok(d.clone());
         }
@@ -77,7 +77,7 @@ impl StateArgs {
 
 /// A token cancelled by the first Ctrl-C; a second one exits at once (the
 /// journal is already on disk, so nothing is lost either way).
-pub fn cancel_on_ctrl_c(reporter: &Reporter) -> CancellationToken {
+pub(crate) fn cancel_on_ctrl_c(reporter: &Reporter) -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     let reporter = reporter.clone();
@@ -96,7 +96,7 @@ pub fn cancel_on_ctrl_c(reporter: &Reporter) -> CancellationToken {
 
 /// The whole error chain on one line. A Box error shows as
 /// `STATUS CODE: MESSAGE (request id ID)`, without the request URL noise.
-pub fn describe(err: &anyhow::Error) -> String {
+pub(crate) fn describe(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let text = match cause.downcast_ref::<ClientError>() {
@@ -168,7 +168,7 @@ fn conflict_hint(e: &ClientError) -> Option<String> {
 /// A failed transfer as the `error` member of its `--json` object: Box's
 /// status, code, message and request id when the server refused, else
 /// just the message.
-pub fn json_error(err: &anyhow::Error) -> serde_json::Value {
+pub(crate) fn json_error(err: &anyhow::Error) -> serde_json::Value {
     let api = err
         .chain()
         .filter_map(|c| c.downcast_ref::<ClientError>())
@@ -186,7 +186,7 @@ pub fn json_error(err: &anyhow::Error) -> serde_json::Value {
 }
 
 /// Whether the error (anywhere in its chain) is Box's error with `status`.
-pub fn has_status(err: &anyhow::Error, status: u16) -> bool {
+pub(crate) fn has_status(err: &anyhow::Error, status: u16) -> bool {
     err.chain().any(|c| {
         c.downcast_ref::<ClientError>()
             .is_some_and(|e| e.status() == Some(status))
@@ -196,7 +196,7 @@ pub fn has_status(err: &anyhow::Error, status: u16) -> bool {
 /// This process's command line, ready to paste, with a `--token` value
 /// hidden and the flags in `omit` (value-less ones such as `--restart`,
 /// which would discard what the command is meant to continue) left out.
-pub fn command_line(omit: &[&str]) -> String {
+pub(crate) fn command_line(omit: &[&str]) -> String {
     let mut out = Vec::new();
     let mut hide_next = false;
     for arg in std::env::args() {
@@ -233,17 +233,17 @@ fn shell_quote(arg: &str) -> String {
 }
 
 /// `12.3 MiB`.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     indicatif::HumanBytes(n).to_string()
 }
 
 /// `1.25 s`.
-pub fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
 /// Prints one JSON object as a line on stdout.
-pub fn print_json(value: &serde_json::Value) {
+pub(crate) fn print_json(value: &serde_json::Value) {
     stdout_line(&value.to_string());
 }
 
@@ -267,7 +267,7 @@ pub(crate) use errln;
 /// worth dying for, and `eprintln!` panics when stderr is closed
 /// (`boxup upload f 2>&1 | head -2`), turning a committed upload into
 /// exit 101.
-pub fn stderr_line(text: &str) {
+pub(crate) fn stderr_line(text: &str) {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{text}").and_then(|()| err.flush());
@@ -276,7 +276,7 @@ pub fn stderr_line(text: &str) {
 /// Prints a line on stdout. A reader that went away (`boxup ls | head`)
 /// ends the command quietly, as SIGPIPE ends Unix tools; Rust ignores
 /// SIGPIPE (sockets rely on that), so `println!` would panic instead.
-pub fn stdout_line(text: &str) {
+pub(crate) fn stdout_line(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush())

@@ -22,7 +22,7 @@ use super::common::Usage;
 
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Connection")]
-pub struct ConnArgs {
+pub(crate) struct ConnArgs {
     /// Box API base URL, without /2.0 (a local boxup: http://127.0.0.1:8080).
     #[arg(long, env = "BOX_API_URL", default_value = DEFAULT_BASE_URL)]
     pub api_url: String,
@@ -52,7 +52,7 @@ pub struct ConnArgs {
 }
 
 impl ConnArgs {
-    pub fn base_urls(&self) -> BaseUrls {
+    pub(crate) fn base_urls(&self) -> BaseUrls {
         let api = base(&self.api_url);
         let upload = match &self.upload_url {
             Some(u) => base(u),
@@ -66,7 +66,7 @@ impl ConnArgs {
     }
 
     /// The token to send: the given one, else a local server's dev token.
-    pub fn token(&self) -> Result<String, Usage> {
+    pub(crate) fn token(&self) -> Result<String, Usage> {
         if let Some(t) = self
             .token
             .as_deref()
@@ -91,7 +91,7 @@ impl ConnArgs {
         })
     }
 
-    pub fn client(&self) -> Result<BoxClient, Usage> {
+    pub(crate) fn client(&self) -> Result<BoxClient, Usage> {
         let token = self.token()?;
         let mut builder = BoxClient::builder()
             .token(token)
@@ -121,7 +121,7 @@ fn read_token(file: &Path) -> Option<String> {
 }
 
 /// Whether the URL's host is this machine (`localhost`, 127.0.0.0/8, ::1).
-pub fn is_loopback(url: &str) -> bool {
+pub(crate) fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);

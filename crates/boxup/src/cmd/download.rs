@@ -32,7 +32,7 @@ use super::journal::{DownloadEntry, Journal};
 use super::progress::Reporter;
 
 #[derive(Args, Debug)]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// The file to download.
     pub file_id: String,
     /// Where to write it: a file, or a directory to put it in under its
@@ -48,7 +48,7 @@ pub struct DownloadArgs {
     pub conn: ConnArgs,
 }
 
-pub async fn run(args: DownloadArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: DownloadArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
     let state_dir = args.state.dir()?;
     let journal = Journal::downloads(&state_dir);

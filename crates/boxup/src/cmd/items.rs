@@ -10,7 +10,7 @@ use super::common::{OutputArgs, bytes, errln, outln, print_json};
 use super::conn::ConnArgs;
 
 #[derive(Args, Debug)]
-pub struct LsArgs {
+pub(crate) struct LsArgs {
     /// The folder to list ("0" is the root).
     #[arg(default_value = "0", value_name = "FOLDER_ID")]
     pub folder_id: String,
@@ -21,7 +21,7 @@ pub struct LsArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct MkdirArgs {
+pub(crate) struct MkdirArgs {
     /// The new folder's name.
     pub name: String,
     /// The folder to create it in.
@@ -34,7 +34,7 @@ pub struct MkdirArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct RmArgs {
+pub(crate) struct RmArgs {
     /// The files to delete.
     #[arg(required = true, value_name = "FILE_ID")]
     pub file_ids: Vec<String>,
@@ -46,7 +46,7 @@ pub struct RmArgs {
 
 /// One line per item: `TYPE ID SIZE NAME` (folders have no size), sorted
 /// as the server sorts (folders first, then by name).
-pub async fn ls(args: LsArgs) -> anyhow::Result<()> {
+pub(crate) async fn ls(args: LsArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
     let items = client
         .folders()
@@ -75,7 +75,7 @@ pub async fn ls(args: LsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn mkdir(args: MkdirArgs) -> anyhow::Result<()> {
+pub(crate) async fn mkdir(args: MkdirArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
     let folder = client
         .folders()
@@ -96,7 +96,7 @@ pub async fn mkdir(args: MkdirArgs) -> anyhow::Result<()> {
 }
 
 /// Deletes each file; all are tried, and the command fails if any failed.
-pub async fn rm(args: RmArgs) -> anyhow::Result<()> {
+pub(crate) async fn rm(args: RmArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
     let files = client.files();
     let mut failed: Option<anyhow::Error> = None;

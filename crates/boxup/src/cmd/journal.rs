@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 /// Where an upload goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Target {
+pub(crate) enum Target {
     /// A new file in this folder.
     Folder(String),
     /// A new version of this file.
@@ -41,7 +41,7 @@ impl std::fmt::Display for Target {
 
 /// One in-flight upload session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadEntry {
+pub(crate) struct UploadEntry {
     pub path: PathBuf,
     pub size: u64,
     /// Modification time, nanoseconds since the Unix epoch.
@@ -61,7 +61,7 @@ pub struct UploadEntry {
 }
 
 impl UploadEntry {
-    pub fn with_session(&self, s: &UploadSession) -> UploadEntry {
+    pub(crate) fn with_session(&self, s: &UploadSession) -> UploadEntry {
         UploadEntry {
             session_id: s.id.clone(),
             session_endpoints: s.session_endpoints.clone(),
@@ -73,7 +73,7 @@ impl UploadEntry {
     }
 
     /// The session's status URL when the server gave one, else its id.
-    pub fn session_ref(&self) -> String {
+    pub(crate) fn session_ref(&self) -> String {
         self.session_endpoints
             .as_ref()
             .and_then(|e| e.status.clone())
@@ -83,7 +83,7 @@ impl UploadEntry {
 
 /// The partial download behind a `PATH.part`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DownloadEntry {
+pub(crate) struct DownloadEntry {
     pub file_id: String,
     pub sha1: Option<String>,
     pub size: u64,
@@ -92,30 +92,30 @@ pub struct DownloadEntry {
 
 /// One kind of entry (`uploads` or `downloads`) in the state directory.
 #[derive(Debug, Clone)]
-pub struct Journal {
+pub(crate) struct Journal {
     dir: PathBuf,
 }
 
 impl Journal {
-    pub fn uploads(state_dir: &Path) -> Journal {
+    pub(crate) fn uploads(state_dir: &Path) -> Journal {
         Journal {
             dir: state_dir.join("uploads"),
         }
     }
 
-    pub fn downloads(state_dir: &Path) -> Journal {
+    pub(crate) fn downloads(state_dir: &Path) -> Journal {
         Journal {
             dir: state_dir.join("downloads"),
         }
     }
 
     /// The key of an upload: a hash of what identifies the command.
-    pub fn upload_key(path: &Path, target: &Target, upload_url: &str, name: &str) -> String {
+    pub(crate) fn upload_key(path: &Path, target: &Target, upload_url: &str, name: &str) -> String {
         let target = serde_json::to_string(target).expect("targets serialise");
         key_of(&[&path.to_string_lossy(), &target, upload_url, name])
     }
 
-    pub fn download_key(path: &Path) -> String {
+    pub(crate) fn download_key(path: &Path) -> String {
         key_of(&[&path.to_string_lossy()])
     }
 
@@ -124,7 +124,7 @@ impl Journal {
     }
 
     /// The entry under `key`; an unreadable one is reported and ignored.
-    pub fn load<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+    pub(crate) fn load<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         let path = self.file(key);
         let text = std::fs::read(&path).ok()?;
         match serde_json::from_slice(&text) {
@@ -137,7 +137,7 @@ impl Journal {
     }
 
     /// Writes `entry` atomically: a reader sees the old or the new one.
-    pub fn save<T: Serialize>(&self, key: &str, entry: &T) -> anyhow::Result<()> {
+    pub(crate) fn save<T: Serialize>(&self, key: &str, entry: &T) -> anyhow::Result<()> {
         use std::io::Write;
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("cannot create {}", self.dir.display()))?;
@@ -155,12 +155,12 @@ impl Journal {
         write().with_context(|| format!("cannot write the journal {}", path.display()))
     }
 
-    pub fn remove(&self, key: &str) {
+    pub(crate) fn remove(&self, key: &str) {
         let _ = std::fs::remove_file(self.file(key));
     }
 
     /// Every readable entry, with its key, sorted by key.
-    pub fn all<T: DeserializeOwned>(&self) -> Vec<(String, T)> {
+    pub(crate) fn all<T: DeserializeOwned>(&self) -> Vec<(String, T)> {
         let Ok(dir) = std::fs::read_dir(&self.dir) else {
             return Vec::new();
         };
@@ -179,7 +179,7 @@ impl Journal {
 
 impl Journal {
     /// The upload entries naming `session` (an id or a status URL).
-    pub fn find_session(&self, session: &str) -> Vec<(String, UploadEntry)> {
+    pub(crate) fn find_session(&self, session: &str) -> Vec<(String, UploadEntry)> {
         self.all::<UploadEntry>()
             .into_iter()
             .filter(|(_, e)| e.session_id == session || e.session_ref() == session)
@@ -194,7 +194,7 @@ fn key_of(fields: &[&str]) -> String {
 }
 
 /// A file's size and modification time (ns since the epoch).
-pub fn stat(path: &Path) -> std::io::Result<(u64, u64)> {
+pub(crate) fn stat(path: &Path) -> std::io::Result<(u64, u64)> {
     let meta = std::fs::metadata(path)?;
     let mtime = meta
         .modified()

@@ -1,13 +1,13 @@
 //! One module per subcommand, plus what the client subcommands share.
 
-pub mod chunked;
-pub mod common;
-pub mod conn;
-pub mod download;
-pub mod items;
-pub mod journal;
-pub mod notices;
-pub mod progress;
-pub mod serve;
-pub mod session;
-pub mod upload;
+pub(crate) mod chunked;
+pub(crate) mod common;
+pub(crate) mod conn;
+pub(crate) mod download;
+pub(crate) mod items;
+pub(crate) mod journal;
+pub(crate) mod notices;
+pub(crate) mod progress;
+pub(crate) mod serve;
+pub(crate) mod session;
+pub(crate) mod upload;

@@ -19,7 +19,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
 /// Installs the notice layer as the global subscriber.
-pub fn install() {
+pub(crate) fn install() {
     let _ = tracing_subscriber::registry().with(Notices).try_init();
 }
 

@@ -44,7 +44,7 @@ static CURRENT: OnceLock<Arc<Mutex<Option<ProgressBar>>>> = OnceLock::new();
 
 /// A message on stderr from code that has no [`Reporter`] at hand (the
 /// client library's retry notices): above the running bar, if any.
-pub fn say_anywhere(text: &str) {
+pub(crate) fn say_anywhere(text: &str) {
     let bar = CURRENT.get().and_then(|c| {
         let current = c.lock().unwrap_or_else(|p| p.into_inner());
         current.clone().filter(|b| !b.is_finished())
@@ -57,7 +57,7 @@ pub fn say_anywhere(text: &str) {
 
 /// Where progress and notes go, for one command.
 #[derive(Clone)]
-pub struct Reporter {
+pub(crate) struct Reporter {
     mode: Mode,
     /// The bar of the transfer in progress, if any.
     current: Arc<Mutex<Option<ProgressBar>>>,
@@ -65,7 +65,7 @@ pub struct Reporter {
 
 impl Reporter {
     /// Bars when stderr is a terminal, lines when it is not.
-    pub fn new(out: &OutputArgs) -> Reporter {
+    pub(crate) fn new(out: &OutputArgs) -> Reporter {
         let mode = if out.quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -79,7 +79,7 @@ impl Reporter {
     }
 
     /// A meter for one transfer of `total` bytes, labelled `VERB NAME`.
-    pub fn start(&self, verb: &str, name: &str, total: u64) -> Arc<Meter> {
+    pub(crate) fn start(&self, verb: &str, name: &str, total: u64) -> Arc<Meter> {
         let label = format!("{verb} {name}");
         let bar = (self.mode == Mode::Bars).then(|| {
             let style = ProgressStyle::with_template(BAR_TEMPLATE)
@@ -114,14 +114,14 @@ impl Reporter {
     }
 
     /// A note on stderr (unless quiet), above a running bar.
-    pub fn note(&self, text: &str) {
+    pub(crate) fn note(&self, text: &str) {
         if self.mode != Mode::Quiet {
             self.say(text);
         }
     }
 
     /// A message on stderr even with `--quiet` (how to resume, warnings).
-    pub fn say(&self, text: &str) {
+    pub(crate) fn say(&self, text: &str) {
         match self.running() {
             Some(bar) => bar.println(text),
             None => errln!("{text}"),
@@ -129,7 +129,7 @@ impl Reporter {
     }
 
     /// A result line on stdout, printed without tearing a running bar.
-    pub fn out(&self, text: &str) {
+    pub(crate) fn out(&self, text: &str) {
         match self.running() {
             Some(bar) => bar.suspend(|| outln!("{text}")),
             None => outln!("{text}"),
@@ -150,7 +150,7 @@ struct LineState {
 }
 
 /// The progress of one transfer; callable from any thread.
-pub struct Meter {
+pub(crate) struct Meter {
     label: String,
     total: u64,
     lines: bool,
@@ -165,7 +165,7 @@ impl Meter {
 
     /// Parts of `part_size` bytes, `resumed` bytes of which are already
     /// on the server (they do not count towards the rate).
-    pub fn set_parts(&self, part_size: u64, resumed: u64) {
+    pub(crate) fn set_parts(&self, part_size: u64, resumed: u64) {
         let mut s = self.state();
         s.part_size = part_size;
         s.base = resumed;
@@ -178,7 +178,7 @@ impl Meter {
 
     /// `resumed` bytes were already there (they do not count towards the
     /// rate).
-    pub fn set_resumed(&self, resumed: u64) {
+    pub(crate) fn set_resumed(&self, resumed: u64) {
         let mut s = self.state();
         s.base = resumed;
         s.started = Instant::now();
@@ -189,7 +189,7 @@ impl Meter {
     }
 
     /// Bytes done so far (non-decreasing).
-    pub fn update(&self, done: u64) {
+    pub(crate) fn update(&self, done: u64) {
         let mut s = self.state();
         if s.stopped {
             return;
@@ -241,7 +241,7 @@ impl Meter {
     }
 
     /// The transfer ended well: the bar stays, full; lines get a last one.
-    pub fn finish(&self, summary: &str) {
+    pub(crate) fn finish(&self, summary: &str) {
         self.state().stopped = true;
         if let Some(bar) = &self.bar {
             bar.set_position(self.total);
@@ -253,7 +253,7 @@ impl Meter {
     }
 
     /// The transfer stopped: the bar stays where it got to.
-    pub fn abandon(&self) {
+    pub(crate) fn abandon(&self) {
         self.state().stopped = true;
         if let Some(bar) = &self.bar {
             let parts = bar.message();
@@ -263,7 +263,7 @@ impl Meter {
     }
 
     /// Seconds since the transfer (re)started.
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.state().started.elapsed()
     }
 }

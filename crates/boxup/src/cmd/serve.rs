@@ -11,7 +11,7 @@ use boxup_server::{Server, ServerOptions, ServiceConfig};
 use clap::Args;
 
 #[derive(Args, Debug)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BOXUP_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
@@ -51,7 +51,7 @@ pub struct ServeArgs {
     sweep_every: Duration,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

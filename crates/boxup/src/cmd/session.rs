@@ -18,13 +18,13 @@ use super::conn::ConnArgs;
 use super::journal::{Journal, UploadEntry};
 
 #[derive(Args, Debug)]
-pub struct SessionArgs {
+pub(crate) struct SessionArgs {
     #[command(subcommand)]
     pub action: Action,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Action {
+pub(crate) enum Action {
     /// Show a session: size, parts done, expiry, endpoints, local file.
     Show(One),
     /// List the parts on the server: offset, size, SHA-1, part id.
@@ -39,7 +39,7 @@ pub enum Action {
 }
 
 #[derive(Args, Debug)]
-pub struct One {
+pub(crate) struct One {
     /// The session id or status URL.
     #[arg(value_name = "ID")]
     pub session: String,
@@ -52,7 +52,7 @@ pub struct One {
 }
 
 #[derive(Args, Debug)]
-pub struct CommitArgs {
+pub(crate) struct CommitArgs {
     #[command(flatten)]
     pub one: One,
     /// The local file [default: the one journaled for this session].
@@ -64,14 +64,14 @@ pub struct CommitArgs {
 }
 
 #[derive(Args, Debug)]
-pub struct ListArgs {
+pub(crate) struct ListArgs {
     #[command(flatten)]
     pub state: StateArgs,
     #[command(flatten)]
     pub out: OutputArgs,
 }
 
-pub async fn run(args: SessionArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: SessionArgs) -> anyhow::Result<()> {
     match args.action {
         Action::Show(one) => show(one).await,
         Action::Parts(one) => parts(one).await,

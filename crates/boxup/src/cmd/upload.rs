@@ -31,7 +31,7 @@ use super::progress::Reporter;
 const MAX_DIRECT: u64 = 50 * 1024 * 1024;
 
 #[derive(Args, Debug)]
-pub struct UploadArgs {
+pub(crate) struct UploadArgs {
     /// The files to upload.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -71,7 +71,7 @@ pub struct UploadArgs {
 }
 
 /// What every file's upload needs.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub args: UploadArgs,
     pub client: BoxClient,
     pub target: Target,
@@ -81,7 +81,7 @@ pub struct Ctx {
 }
 
 /// The outcome of one file.
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     pub file: File,
     pub method: &'static str,
     pub session_id: Option<String>,
@@ -90,7 +90,7 @@ pub struct Uploaded {
     pub skipped: bool,
 }
 
-pub async fn run(args: UploadArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: UploadArgs) -> anyhow::Result<()> {
     if args.paths.len() > 1 && (args.name.is_some() || args.new_version.is_some()) {
         return Err(Usage("--name and --new-version take exactly one PATH".into()).into());
     }

@@ -1,5 +1,6 @@
 //! Drives the real `boxup serve` binary over HTTP: start it on a free
 //! loopback port, SIGKILL it, and speak the upload-session API to it.
+#![allow(unreachable_pub)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

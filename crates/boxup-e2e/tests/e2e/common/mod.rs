@@ -1,7 +1,7 @@
 //! Helpers shared by the e2e test files: an upload through a fault proxy
 //! checked against the server, and driving an upload until a state is
 //! reached, with the time bounds the tests use.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
 use std::time::Duration;

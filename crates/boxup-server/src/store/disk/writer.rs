@@ -150,6 +150,7 @@ fn create_parents(objects: &Path, dir: &Path) -> io::Result<()> {
 /// Starts (does not wait for) writeback of `len` bytes at `offset`. A hint:
 /// the fsync at commit is what makes the data durable.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // the crate's only unsafe: one syscall, see SAFETY below
 fn start_writeback(file: &File, offset: u64, len: u64) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     // SAFETY: a plain syscall on a file descriptor that `file` keeps open;

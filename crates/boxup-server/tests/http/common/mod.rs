@@ -4,7 +4,7 @@
 //!
 //! Every request sent through [`TestServer::send`] is checked never to
 //! answer 5xx: no test here makes a server-side mistake, so a 5xx is a bug.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 mod wire;
 

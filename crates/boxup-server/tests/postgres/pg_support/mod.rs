@@ -13,7 +13,7 @@
 //! slots, minus what is already connected, minus a margin), so any number
 //! of test threads stays under the server's limit: tests beyond the budget
 //! wait for a running one to finish instead of failing to connect.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
 pub use std::sync::Arc;
 pub use std::time::Duration;

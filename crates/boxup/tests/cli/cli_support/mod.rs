@@ -5,7 +5,7 @@
 //!
 //! Every wait is bounded by [`within`]; nothing waits by sleeping.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 pub mod blocked;
 pub mod stall;
