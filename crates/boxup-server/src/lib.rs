@@ -11,7 +11,6 @@
 pub mod error;
 pub mod http;
 pub mod server;
-#[allow(unreachable_pub)] // enabled after the store/service refactor lands
 pub mod service;
 pub mod store;
 

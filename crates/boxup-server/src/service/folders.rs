@@ -9,8 +9,8 @@ use super::{Caller, UploadService, now, parse_id, render};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{FolderId, FolderRecord, NewFolder, StoreError};
 
-pub const DEFAULT_ITEMS_LIMIT: u64 = 100;
-pub const MAX_ITEMS_LIMIT: u64 = 1000;
+pub(super) const DEFAULT_ITEMS_LIMIT: u64 = 100;
+pub(super) const MAX_ITEMS_LIMIT: u64 = 1000;
 
 impl UploadService {
     async fn folder_record(&self, caller: &Caller, id: &str) -> ApiResult<Option<FolderRecord>> {

@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 use crate::error::{ApiError, ApiResult};
 use crate::store::FolderId;
 
-pub type JsonObject = Map<String, Value>;
+pub(super) type JsonObject = Map<String, Value>;
 
 /// Parses a request body that must be a JSON object. An empty body is `{}`.
-pub fn json_object(body: &[u8]) -> ApiResult<JsonObject> {
+pub(super) fn json_object(body: &[u8]) -> ApiResult<JsonObject> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(JsonObject::new());
     }
@@ -23,12 +23,12 @@ pub fn json_object(body: &[u8]) -> ApiResult<JsonObject> {
 }
 
 /// A field that is absent or `null` reads as `None`.
-pub fn field<'a>(obj: &'a JsonObject, name: &str) -> Option<&'a Value> {
+pub(super) fn field<'a>(obj: &'a JsonObject, name: &str) -> Option<&'a Value> {
     obj.get(name).filter(|v| !v.is_null())
 }
 
 /// A non-negative integer field; a number in a string is accepted too.
-pub fn size_field(obj: &JsonObject, name: &str) -> Result<Option<u64>, ()> {
+pub(super) fn size_field(obj: &JsonObject, name: &str) -> Result<Option<u64>, ()> {
     match field(obj, name) {
         None => Ok(None),
         Some(Value::Number(n)) => n.as_u64().map(Some).ok_or(()),
@@ -38,7 +38,7 @@ pub fn size_field(obj: &JsonObject, name: &str) -> Result<Option<u64>, ()> {
 }
 
 /// A string field.
-pub fn str_field<'a>(obj: &'a JsonObject, name: &str) -> ApiResult<Option<&'a str>> {
+pub(super) fn str_field<'a>(obj: &'a JsonObject, name: &str) -> ApiResult<Option<&'a str>> {
     match field(obj, name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -50,7 +50,7 @@ pub fn str_field<'a>(obj: &'a JsonObject, name: &str) -> ApiResult<Option<&'a st
 }
 
 /// A folder id given as a string of digits (or, leniently, a number).
-pub fn folder_id_value(v: &Value) -> Option<FolderId> {
+pub(super) fn folder_id_value(v: &Value) -> Option<FolderId> {
     match v {
         Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             s.parse().ok()
@@ -61,14 +61,14 @@ pub fn folder_id_value(v: &Value) -> Option<FolderId> {
 }
 
 /// An RFC 3339 timestamp field, as Unix seconds.
-pub fn time_field(obj: &JsonObject, name: &str) -> ApiResult<Option<i64>> {
+pub(super) fn time_field(obj: &JsonObject, name: &str) -> ApiResult<Option<i64>> {
     str_field(obj, name)?
         .map(|s| parse_time(name, s))
         .transpose()
 }
 
 /// Parses an RFC 3339 timestamp named `name` into Unix seconds.
-pub fn parse_time(name: &str, value: &str) -> ApiResult<i64> {
+pub(super) fn parse_time(name: &str, value: &str) -> ApiResult<i64> {
     boxup_protocol::time::parse_unix(value).ok_or_else(|| {
         ApiError::new(
             ErrorKind::BadRequest,
@@ -78,7 +78,7 @@ pub fn parse_time(name: &str, value: &str) -> ApiResult<i64> {
 }
 
 /// The attributes a commit or upload may set.
-pub fn file_attributes(obj: &JsonObject) -> ApiResult<super::policy::FileAttributes> {
+pub(super) fn file_attributes(obj: &JsonObject) -> ApiResult<super::policy::FileAttributes> {
     Ok(super::policy::FileAttributes {
         description: str_field(obj, "description")?.map(str::to_owned),
         content_created_at: time_field(obj, "content_created_at")?,

@@ -5,9 +5,9 @@ use boxup_protocol::ErrorKind;
 
 use crate::error::{ApiError, ApiResult};
 
-pub const MAX_NAME_CHARS: usize = 255;
+pub(super) const MAX_NAME_CHARS: usize = 255;
 
-pub fn validate_name(name: &str) -> ApiResult<()> {
+pub(super) fn validate_name(name: &str) -> ApiResult<()> {
     let invalid = |why: &str| {
         Err(ApiError::new(
             ErrorKind::ItemNameInvalid,

@@ -25,9 +25,9 @@ pub struct PartHeaders<'a> {
 }
 
 /// Default and largest page of `GET …/parts`, and the largest offset.
-pub const DEFAULT_PARTS_LIMIT: u64 = 100;
-pub const MAX_PARTS_LIMIT: u64 = 1000;
-pub const MAX_PARTS_OFFSET: u64 = 10_000;
+pub(super) const DEFAULT_PARTS_LIMIT: u64 = 100;
+pub(super) const MAX_PARTS_LIMIT: u64 = 1000;
+pub(super) const MAX_PARTS_OFFSET: u64 = 10_000;
 
 fn range_error(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::RangeNotSatisfiable, message)

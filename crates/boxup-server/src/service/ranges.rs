@@ -2,7 +2,7 @@
 
 /// One `Range: bytes=…` spec: `(Some(a), Some(b))`, `(Some(a), None)` or
 /// the suffix form `(None, Some(n))`. Multiple ranges are not supported.
-pub fn parse_byte_range(header: &str) -> Option<(Option<u64>, Option<u64>)> {
+pub(super) fn parse_byte_range(header: &str) -> Option<(Option<u64>, Option<u64>)> {
     let spec = header.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
         return None;
@@ -24,7 +24,7 @@ pub fn parse_byte_range(header: &str) -> Option<(Option<u64>, Option<u64>)> {
 
 /// Resolves a range spec to `[start, end)` within `total`, or `None` if
 /// it is unsatisfiable.
-pub fn resolve_range(spec: (Option<u64>, Option<u64>), total: u64) -> Option<(u64, u64)> {
+pub(super) fn resolve_range(spec: (Option<u64>, Option<u64>), total: u64) -> Option<(u64, u64)> {
     let (start, end) = match spec {
         (Some(a), Some(b)) if a <= b => (a, b.saturating_add(1).min(total)),
         (Some(_), Some(_)) => return None,

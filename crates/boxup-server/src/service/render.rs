@@ -14,9 +14,9 @@ use crate::store::{
     UserRecord,
 };
 
-pub const ROOT_NAME: &str = "All Files";
+pub(super) const ROOT_NAME: &str = "All Files";
 
-pub fn user_mini(user: &UserRecord) -> UserMini {
+pub(super) fn user_mini(user: &UserRecord) -> UserMini {
     UserMini {
         kind: "user".into(),
         id: user.id.to_string(),
@@ -25,7 +25,7 @@ pub fn user_mini(user: &UserRecord) -> UserMini {
     }
 }
 
-pub fn root_mini() -> FolderMini {
+pub(super) fn root_mini() -> FolderMini {
     FolderMini {
         kind: "folder".into(),
         id: FolderId::ROOT.to_string(),
@@ -35,7 +35,7 @@ pub fn root_mini() -> FolderMini {
     }
 }
 
-pub fn folder_mini(f: &FolderRecord) -> FolderMini {
+pub(super) fn folder_mini(f: &FolderRecord) -> FolderMini {
     FolderMini {
         kind: "folder".into(),
         id: f.id.to_string(),
@@ -45,7 +45,7 @@ pub fn folder_mini(f: &FolderRecord) -> FolderMini {
     }
 }
 
-pub fn session(s: &SessionRecord, origin: &Origin) -> UploadSession {
+pub(super) fn session(s: &SessionRecord, origin: &Origin) -> UploadSession {
     let processed = match s.state {
         SessionState::Committed => s.total_parts,
         _ => s.num_parts,
@@ -64,7 +64,7 @@ pub fn session(s: &SessionRecord, origin: &Origin) -> UploadSession {
     }
 }
 
-pub fn part(p: &PartRecord) -> UploadPart {
+pub(super) fn part(p: &PartRecord) -> UploadPart {
     UploadPart {
         part_id: p.part_id.clone(),
         offset: p.offset,
@@ -73,7 +73,7 @@ pub fn part(p: &PartRecord) -> UploadPart {
     }
 }
 
-pub fn item(i: &ItemRef) -> Item {
+pub(super) fn item(i: &ItemRef) -> Item {
     let (kind, version) = match i.id {
         ItemId::File(_) => ("file", i.version.as_ref()),
         ItemId::Folder(_) => ("folder", None),

@@ -14,7 +14,7 @@ use crate::store::StoreResult;
 
 /// How long an unreferenced object may exist before it counts as orphaned:
 /// far longer than the gap between a part's put and its row insert.
-pub const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
+pub(super) const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
@@ -25,7 +25,7 @@ pub struct SweepReport {
 
 /// How often the orphan scan runs: it lists every object, so it runs far
 /// less often than expiry and garbage collection.
-pub const ORPHAN_SCAN_EVERY: Duration = Duration::from_secs(3600);
+pub(super) const ORPHAN_SCAN_EVERY: Duration = Duration::from_secs(3600);
 
 impl UploadService {
     /// One full pass at time `now` (Unix seconds): expiry, garbage, and

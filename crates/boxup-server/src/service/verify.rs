@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::store::{ByteStream, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BodyError {
+pub(super) enum BodyError {
     #[error("the body is longer than the {expected} bytes announced")]
     TooLong { expected: u64 },
     #[error("the body has {got} bytes but {expected} were announced")]
@@ -31,14 +31,14 @@ pub enum BodyError {
 }
 
 /// What a verified body must be.
-pub enum Expect {
+pub(super) enum Expect {
     /// Exactly this many bytes.
     Exact(u64),
     /// At most this many bytes (simple uploads, whose size is not announced).
     AtMost(u64),
 }
 
-pub struct VerifyingStream {
+pub(super) struct VerifyingStream {
     inner: ByteStream,
     expect: Expect,
     sha1: Option<Sha1Digest>,
@@ -52,7 +52,7 @@ pub struct VerifyingStream {
 impl VerifyingStream {
     /// Wraps `inner`; the returned cell holds `(len, sha1)` once the stream
     /// has ended successfully.
-    pub fn new(
+    pub(super) fn new(
         inner: ByteStream,
         expect: Expect,
         sha1: Option<Sha1Digest>,
@@ -125,7 +125,7 @@ impl Stream for VerifyingStream {
 
 /// Maps a failed put back to the API: our own verification failures become
 /// the matching 400s, everything else goes through the one conversion.
-pub fn body_error_to_api(e: StoreError, too_long: impl FnOnce(u64) -> ApiError) -> ApiError {
+pub(super) fn body_error_to_api(e: StoreError, too_long: impl FnOnce(u64) -> ApiError) -> ApiError {
     let StoreError::Body(io) = e else {
         return e.into();
     };
