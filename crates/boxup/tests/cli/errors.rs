@@ -151,3 +151,31 @@ async fn a_local_server_dev_token_is_used_when_no_token_is_given() {
         run.stderr
     );
 }
+
+#[tokio::test]
+async fn serve_names_the_real_cause_when_its_database_is_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd =
+        crate::cli_support::clean(tokio::process::Command::new(env!("CARGO_BIN_EXE_boxup")));
+    cmd.arg("serve")
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        // Port 1: nothing listens, so the connection is refused at once.
+        .args(["--database-url", "postgres://ops:s3cret@127.0.0.1:1/meta"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = crate::cli_support::within("serve to give up", cmd.output())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cannot open the metadata store: cannot connect to PostgreSQL at ops@127.0.0.1:1/meta: "
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.to_lowercase().contains("refused"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "the password leaked: {stderr}");
+    assert!(!stderr.contains("Internal Server Error"), "{stderr}");
+}
