@@ -179,3 +179,55 @@ async fn serve_names_the_real_cause_when_its_database_is_unreachable() {
     assert!(!stderr.contains("s3cret"), "the password leaked: {stderr}");
     assert!(!stderr.contains("Internal Server Error"), "{stderr}");
 }
+
+#[tokio::test]
+async fn serve_logs_each_request_with_the_id_its_client_sees() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let token = "log-test-token-8f3a1c";
+    let mut cmd =
+        crate::cli_support::clean(tokio::process::Command::new(env!("CARGO_BIN_EXE_boxup")));
+    cmd.arg("serve")
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--token", &format!("{token}=alice")])
+        .env("RUST_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = crate::cli_support::within("serve to start", stdout.next_line())
+        .await
+        .unwrap()
+        .unwrap();
+    let addr = first.strip_prefix("boxup serving on ").unwrap().trim();
+    let answer = reqwest::Client::new()
+        .get(format!("http://{addr}/2.0/files/123456789012"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+    let id = answer.headers()["box-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["request_id"], id.as_str());
+    // The access-log line of that request, on the server's stderr.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = crate::cli_support::within("the request's log line", async {
+        loop {
+            let line = stderr.next_line().await.unwrap().expect("serve is running");
+            assert!(!line.contains(token), "a token reached the log: {line}");
+            if line.contains(&id) {
+                return line;
+            }
+        }
+    })
+    .await;
+    assert!(line.contains("status=404"), "{line}");
+    assert!(line.contains("path=/2.0/files/123456789012"), "{line}");
+}
