@@ -5,6 +5,11 @@
 //! - `metadata.sqlite3` (+ WAL files): the metadata store;
 //! - `parts/`: the part store (`objects/` and `tmp/`);
 //! - `dev-token`: the generated development token, when none is configured.
+//!
+//! [`Server::run`] shuts down gracefully, within a bounded grace period
+//! (see `server/shutdown.rs`).
+
+mod shutdown;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -26,6 +31,8 @@ use crate::store::sqlite::SqliteMetadataStore;
 pub const DEV_USER: &str = "dev";
 /// The file in the data directory that holds the development token.
 pub const DEV_TOKEN_FILE: &str = "dev-token";
+/// How long a shutdown waits for requests in flight by default.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -39,6 +46,9 @@ pub struct ServerOptions {
     /// Metadata in PostgreSQL (`postgres://…`) instead of the embedded
     /// SQLite file in `data_dir`.
     pub database_url: Option<String>,
+    /// How long [`Server::run`], once told to stop, waits for requests in
+    /// flight (and the part writes behind them) before abandoning them.
+    pub shutdown_grace: Duration,
 }
 
 impl ServerOptions {
@@ -51,6 +61,7 @@ impl ServerOptions {
             service: ServiceConfig::default(),
             sweep_every: Duration::from_secs(60),
             database_url: None,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }
@@ -83,6 +94,9 @@ pub struct Server {
     /// Set when the server generated (or reloaded) a development token.
     pub dev_token: Option<String>,
     sweep_every: Duration,
+    /// The part store behind `service`, whose writers a shutdown awaits.
+    parts: LocalDiskPartStore,
+    shutdown_grace: Duration,
 }
 
 impl Server {
@@ -123,7 +137,7 @@ impl Server {
             path: parts_dir.clone(),
             source,
         })?;
-        let service = UploadService::new(meta, Arc::new(parts), options.service.clone());
+        let service = UploadService::new(meta, Arc::new(parts.clone()), options.service.clone());
 
         let mut pairs = options.tokens.clone();
         let mut dev_token = None;
@@ -163,6 +177,8 @@ impl Server {
             listener,
             dev_token,
             sweep_every: options.sweep_every,
+            parts,
+            shutdown_grace: options.shutdown_grace,
         })
     }
 
@@ -172,16 +188,24 @@ impl Server {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves, then shuts down gracefully: new
+    /// connections are refused at once, requests in flight finish and the
+    /// part writers settle, for at most [`ServerOptions::shutdown_grace`];
+    /// whatever still runs then is abandoned and `run` returns `Ok`.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(self.service.clone().run_sweeper(self.sweep_every));
         let app = router(self.state);
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = shutdown::serve(
+            self.listener,
+            app,
+            self.parts,
+            self.shutdown_grace,
+            shutdown,
+        )
+        .await;
         sweeper.abort();
         result
     }

@@ -1,5 +1,9 @@
 //! `boxup serve`: the embedded default server (SQLite + local disk), or
 //! metadata in PostgreSQL with `--database-url`.
+//!
+//! SIGTERM or Ctrl-C shuts the server down gracefully (new connections
+//! refused, requests in flight finished within `--shutdown-grace`), then
+//! the process exits 0: a restart does not cut part uploads off mid-body.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +53,11 @@ pub(crate) struct ServeArgs {
     /// How often expired sessions and garbage are swept.
     #[arg(long, env = "BOXUP_SWEEP_EVERY", default_value = "60s", value_parser = humantime::parse_duration)]
     sweep_every: Duration,
+    /// On SIGTERM or Ctrl-C, how long requests in flight (such as part
+    /// uploads mid-body) may take to finish before the server exits anyway
+    /// (e.g. 30s, 2m; 0s to not wait).
+    #[arg(long, env = "BOXUP_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
+    shutdown_grace: Duration,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -81,6 +90,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         sweep_every: args.sweep_every,
         database_url: args.database_url.clone(),
+        shutdown_grace: args.shutdown_grace,
     };
     let server = Server::open(options).await?;
     let addr = server.local_addr();
@@ -100,10 +110,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, and says which. A signal whose
+/// handler cannot be installed is never awaited, rather than taken as one.
 async fn shutdown_signal() {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     };
     #[cfg(unix)]
     let term = async {
@@ -116,8 +129,9 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    let name = tokio::select! {
+        () = ctrl_c => "Ctrl-C",
+        () = term => "SIGTERM",
+    };
+    tracing::info!("{name} received");
 }

@@ -8,4 +8,5 @@ mod errors;
 mod hints;
 mod midway;
 mod resume;
+mod serve_shutdown;
 mod transfer;
