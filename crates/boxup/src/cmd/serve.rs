@@ -93,6 +93,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_grace: args.shutdown_grace,
     };
     let server = Server::open(options).await?;
+    let shutdown = shutdown_signal()?;
     let addr = server.local_addr();
     let origin = args
         .public_url
@@ -106,32 +107,36 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let file = args.data_dir.join(boxup_server::server::DEV_TOKEN_FILE);
         println!("  dev token:   {token}  (saved in {})", file.display());
     }
-    server.run(shutdown_signal()).await?;
+    server.run(shutdown).await?;
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM, and says which. A signal whose
-/// handler cannot be installed is never awaited, rather than taken as one.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Installs the SIGTERM and Ctrl-C (SIGINT) handlers at once, so that a
+/// signal sent as soon as the server says it is serving is not missed (its
+/// default action would kill the process mid-request); the future resolves
+/// on the first of them.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind| signal(kind).context("cannot install the shutdown signal handlers");
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    Ok(async move {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "Ctrl-C",
+        };
+        tracing::info!("{name} received");
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => tracing::info!("Ctrl-C received"),
+            Err(_) => std::future::pending().await,
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    let name = tokio::select! {
-        () = ctrl_c => "Ctrl-C",
-        () = term => "SIGTERM",
-    };
-    tracing::info!("{name} received");
+    })
 }
