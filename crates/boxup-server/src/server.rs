@@ -7,9 +7,12 @@
 //! - `dev-token`: the generated development token, when none is configured.
 //!
 //! [`Server::run`] shuts down gracefully, within a bounded grace period
-//! (see `server/shutdown.rs`).
+//! (see `server/shutdown.rs`), over plain HTTP or TLS (`server/tls.rs`).
 
 mod shutdown;
+mod tls;
+
+pub use tls::{TlsError, TlsFiles};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -17,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
 use crate::http::{AppState, router};
@@ -49,6 +53,8 @@ pub struct ServerOptions {
     /// How long [`Server::run`], once told to stop, waits for requests in
     /// flight (and the part writes behind them) before abandoning them.
     pub shutdown_grace: Duration,
+    /// Serve https with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl ServerOptions {
@@ -62,6 +68,7 @@ impl ServerOptions {
             sweep_every: Duration::from_secs(60),
             database_url: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            tls: None,
         }
     }
 }
@@ -84,6 +91,8 @@ pub enum ServerError {
     },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 /// A server bound to its address, ready to run.
@@ -97,6 +106,8 @@ pub struct Server {
     /// The part store behind `service`, whose writers a shutdown awaits.
     parts: LocalDiskPartStore,
     shutdown_grace: Duration,
+    /// Set when the server speaks https.
+    tls: Option<RustlsConfig>,
 }
 
 impl Server {
@@ -108,6 +119,8 @@ impl Server {
                 "part size {p} must be a positive multiple of 64"
             )));
         }
+        // Before anything is created or bound: a bad file fails fast.
+        let tls = options.tls.as_ref().map(tls::load).transpose()?;
         let dir = &options.data_dir;
         let io = |source| ServerError::DataDir {
             path: dir.clone(),
@@ -179,7 +192,13 @@ impl Server {
             sweep_every: options.sweep_every,
             parts,
             shutdown_grace: options.shutdown_grace,
+            tls,
         })
+    }
+
+    /// `"https"` when the server speaks TLS, else `"http"`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -197,10 +216,14 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let sweeper = tokio::spawn(self.service.clone().run_sweeper(self.sweep_every));
-        let app = router(self.state);
+        let mut app = router(self.state);
+        if self.tls.is_some() {
+            app = app.layer(axum::middleware::map_request(tls::default_https_proto));
+        }
         let result = shutdown::serve(
             self.listener,
             app,
+            self.tls,
             self.parts,
             self.shutdown_grace,
             shutdown,

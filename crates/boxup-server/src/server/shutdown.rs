@@ -16,14 +16,23 @@
 //!    client cannot hold a restart hostage. An abandoned part is never
 //!    listed: its row is written only once its bytes are durable, and its
 //!    temp file is removed when the store next opens.
+//!
+//! The same path serves plain HTTP and TLS: axum-server's accept loop,
+//! with rustls's acceptor when the server has a certificate. It drops the
+//! listening socket as soon as the graceful shutdown starts, and abandons
+//! TLS handshakes still under way (no request is in flight on those). It
+//! serves HTTP/1.1 only, as boxup always has (axum-server would also speak
+//! HTTP/2, which boxup has never been built or tested for).
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::Listener;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use axum_server::{AddrListener, Address, Handle};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
@@ -33,25 +42,52 @@ use crate::store::disk::LocalDiskPartStore;
 /// are refused.
 const STOPPED_ACCEPTING: &str = "stopped accepting connections";
 
-/// Serves `app` on `listener` until `signal`, then shuts down as the module
-/// docs say, taking at most `grace` after the signal.
+/// Serves `app` on `listener` (over TLS with `tls`) until `signal`, then
+/// shuts down as the module docs say, taking at most `grace` after the
+/// signal.
 pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
+    tls: Option<RustlsConfig>,
     parts: LocalDiskPartStore,
     grace: Duration,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let handle = Handle::<ServeAddr>::new();
     let (stopping_tx, stopping_rx) = oneshot::channel();
-    let signal = async move {
-        signal.await;
-        tracing::info!("shutting down: waiting up to {grace:?} for requests in flight");
-        let _ = stopping_tx.send(());
+    let on_signal = {
+        let handle = handle.clone();
+        async move {
+            signal.await;
+            tracing::info!("shutting down: waiting up to {grace:?} for requests in flight");
+            handle.graceful_shutdown(None);
+            let _ = stopping_tx.send(());
+            std::future::pending::<Infallible>().await
+        }
     };
     let drained = async {
-        axum::serve(ClosingListener(Some(listener)), app)
-            .with_graceful_shutdown(signal)
-            .await?;
+        let server = axum_server::Server::from_listener(ClosingListener(Some(listener)))
+            .handle(handle)
+            .http1_only();
+        let app = app.into_make_service();
+        let serving = async {
+            match tls {
+                None => server.serve(app).await,
+                Some(config) => {
+                    let server = server.acceptor(RustlsAcceptor::new(config));
+                    server
+                        .accept_error_handler(|peer, e| {
+                            tracing::debug!("TLS handshake with {peer:?} failed: {e}")
+                        })
+                        .serve(app)
+                        .await
+                }
+            }
+        };
+        tokio::select! {
+            result = serving => result?,
+            never = on_signal => match never {},
+        }
         parts.wait_for_writers().await;
         io::Result::Ok(())
     };
@@ -78,30 +114,47 @@ pub(super) async fn serve(
     }
 }
 
+/// The address type of [`ClosingListener`], so that axum-server accepts
+/// through it; the same socket address as any TCP server's.
+#[derive(Debug, Clone, Copy)]
+struct ServeAddr(SocketAddr);
+
+impl Address for ServeAddr {
+    type Stream = TcpStream;
+    type Listener = ClosingListener;
+}
+
 /// The listening socket, which logs [`STOPPED_ACCEPTING`] once it is
-/// closed (axum drops it when the shutdown signal comes), so that the
-/// moment is observable from outside.
+/// closed (axum-server drops it when the graceful shutdown starts), so
+/// that the moment is observable from outside.
 struct ClosingListener(Option<TcpListener>);
 
-impl Listener for ClosingListener {
-    type Io = TcpStream;
-    type Addr = SocketAddr;
+impl ClosingListener {
+    fn socket(&self) -> &TcpListener {
+        self.0.as_ref().expect("the socket is open until dropped")
+    }
+}
 
-    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
-        let socket = self.0.as_mut().expect("the socket is open until dropped");
-        Listener::accept(socket).await
+impl AddrListener<TcpStream, ServeAddr> for ClosingListener {
+    async fn bind_to(addr: ServeAddr) -> io::Result<Self> {
+        Ok(ClosingListener(Some(TcpListener::bind(addr.0).await?)))
     }
 
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        let socket = self.0.as_ref().expect("the socket is open until dropped");
-        socket.local_addr()
+    async fn accept_stream(&self) -> io::Result<(TcpStream, ServeAddr)> {
+        let (stream, peer) = self.socket().accept().await?;
+        Ok((stream, ServeAddr(peer)))
+    }
+
+    fn get_local_addr(&self) -> io::Result<ServeAddr> {
+        self.socket().local_addr().map(ServeAddr)
     }
 }
 
 impl Drop for ClosingListener {
     fn drop(&mut self) {
         // Close first, then tell: whoever reads the line can rely on it.
-        if self.0.take().is_some() {
+        if let Some(socket) = self.0.take() {
+            drop(socket);
             tracing::info!("{STOPPED_ACCEPTING}");
         }
     }

@@ -4,13 +4,16 @@
 //! SIGTERM or Ctrl-C shuts the server down gracefully (new connections
 //! refused, requests in flight finished within `--shutdown-grace`), then
 //! the process exits 0: a restart does not cut part uploads off mid-body.
+//!
+//! With `--tls-cert` and `--tls-key` (both or neither) it serves https;
+//! the files are checked at start-up, so a bad one exits non-zero naming it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use boxup_server::server::{parse_token_spec, parse_tokens};
+use boxup_server::server::{TlsFiles, parse_token_spec, parse_tokens};
 use boxup_server::{Server, ServerOptions, ServiceConfig};
 use clap::Args;
 
@@ -58,6 +61,23 @@ pub(crate) struct ServeArgs {
     /// (e.g. 30s, 2m; 0s to not wait).
     #[arg(long, env = "BOXUP_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
     shutdown_grace: Duration,
+    /// Serve https with this PEM certificate chain (server certificate
+    /// first); needs --tls-key.
+    #[arg(
+        long,
+        env = "BOXUP_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert; needs --tls-cert.
+    #[arg(
+        long,
+        env = "BOXUP_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -91,6 +111,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sweep_every: args.sweep_every,
         database_url: args.database_url.clone(),
         shutdown_grace: args.shutdown_grace,
+        tls: match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            // clap requires both or neither.
+            _ => None,
+        },
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;
@@ -98,7 +126,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let origin = args
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+        .unwrap_or_else(|| format!("{}://{addr}", server.scheme()));
     let origin = origin.trim_end_matches('/');
     println!("boxup serving on {addr}");
     println!("  API base:    {origin}/2.0");

@@ -9,4 +9,5 @@ mod hints;
 mod midway;
 mod resume;
 mod serve_shutdown;
+mod serve_tls;
 mod transfer;

@@ -9,6 +9,7 @@
 
 pub mod blocked;
 pub mod stall;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
