@@ -58,6 +58,11 @@ pub(crate) struct ServeArgs {
     /// (e.g. 30s, 2m; 0s to not wait).
     #[arg(long, env = "BOXUP_SHUTDOWN_GRACE", default_value = "30s", value_parser = humantime::parse_duration)]
     shutdown_grace: Duration,
+    /// A file holding the key (64 hex digits) that signs folder-listing
+    /// markers and download links. Replicas serving one database must
+    /// share it; by default each data directory generates its own.
+    #[arg(long, env = "BOXUP_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -91,6 +96,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sweep_every: args.sweep_every,
         database_url: args.database_url.clone(),
         shutdown_grace: args.shutdown_grace,
+        signing_key_file: args.signing_key_file.clone(),
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;

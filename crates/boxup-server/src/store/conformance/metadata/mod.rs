@@ -115,6 +115,24 @@ pub type Check = for<'a> fn(&'a dyn MetadataStore) -> futures::future::BoxFuture
 
 /// Every check of the suite with its name, for a harness that builds its
 /// own tests (the PostgreSQL one, which marks them ignored without a server).
+/// A page by offset, in brief: `(total, items)`.
+pub async fn listed(
+    store: &(impl MetadataStore + ?Sized),
+    owner: UserId,
+    parent: FolderId,
+    offset: u64,
+    limit: u64,
+) -> (u64, Vec<ItemRef>) {
+    let chunk = store
+        .list_items(owner, parent, ItemsPage::Offset { offset, limit })
+        .await
+        .unwrap();
+    (
+        chunk.total,
+        chunk.items.iter().map(ItemRecord::brief).collect(),
+    )
+}
+
 pub fn checks() -> Vec<(&'static str, Check)> {
     crate::__metadata_checks!(metadata_conformance { @list })
 }
