@@ -5,6 +5,7 @@
 mod common;
 
 mod concurrency;
+mod downloads;
 mod errors;
 mod errors_commit;
 mod errors_create;
@@ -12,8 +13,10 @@ mod errors_parts;
 mod files;
 mod folders;
 mod isolation;
+mod listing;
 mod plan;
 mod replays;
 mod sessions;
 mod sessions_lifecycle;
 mod sweeper;
+mod tree;

@@ -19,12 +19,14 @@ mod commit;
 mod files;
 mod housekeeping;
 mod sessions;
+mod tree;
 mod users_items;
 
 pub use commit::*;
 pub use files::*;
 pub use housekeeping::*;
 pub use sessions::*;
+pub use tree::*;
 pub use users_items::*;
 
 /// The `now` of most calls; sessions created here expire at `LATER`.
@@ -106,6 +108,13 @@ macro_rules! __metadata_checks {
             check_expire_sessions,
             check_garbage_forget,
             check_is_object_known,
+            check_list_items_by_marker,
+            check_update_file,
+            check_update_folder_and_cycles,
+            check_delete_folder,
+            check_copy_file_shares_objects,
+            check_copy_folder_tree,
+            check_space_used,
         }
     };
 }
@@ -113,8 +122,6 @@ macro_rules! __metadata_checks {
 /// One check of the suite, as a function a harness can call.
 pub type Check = for<'a> fn(&'a dyn MetadataStore) -> futures::future::BoxFuture<'a, ()>;
 
-/// Every check of the suite with its name, for a harness that builds its
-/// own tests (the PostgreSQL one, which marks them ignored without a server).
 /// A page by offset, in brief: `(total, items)`.
 pub async fn listed(
     store: &(impl MetadataStore + ?Sized),
@@ -133,6 +140,8 @@ pub async fn listed(
     )
 }
 
+/// Every check of the suite with its name, for a harness that builds its
+/// own tests (the PostgreSQL one, which marks them ignored without a server).
 pub fn checks() -> Vec<(&'static str, Check)> {
     crate::__metadata_checks!(metadata_conformance { @list })
 }
