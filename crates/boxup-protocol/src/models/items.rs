@@ -282,6 +282,31 @@ pub struct Folder {
     pub item_collection: Option<Items>,
 }
 
+/// `GET /users/me`: the caller, and the space their files take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The JSON `type`, `"user"`.
+    #[serde(rename = "type", default = "user_type")]
+    pub kind: String,
+    /// The user's id.
+    pub id: String,
+    /// The user's display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The user's login.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// The space the user may use, in bytes.
+    #[serde(default)]
+    pub space_amount: Option<u64>,
+    /// The space the user's files take (every version), in bytes.
+    #[serde(default)]
+    pub space_used: Option<u64>,
+    /// The largest file the user may upload, in bytes.
+    #[serde(default)]
+    pub max_upload_size: Option<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,3 +10,4 @@ mod midway;
 mod resume;
 mod serve_shutdown;
 mod transfer;
+mod tree;
