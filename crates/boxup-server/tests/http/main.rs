@@ -4,6 +4,7 @@
 
 mod common;
 
+mod compat;
 mod concurrency;
 mod downloads;
 mod errors;
