@@ -1,11 +1,11 @@
-//! File metadata and deletion (`GET`/`DELETE {base_url}/2.0/files/{id}`),
+//! File metadata, updates, copies and deletion (`{base_url}/2.0/files/{id}`),
 //! named after the official SDKs' `FilesManager`.
 //!
 //! These live on the API host (`base_url`), unlike the upload-session
 //! calls. This module also holds [`BoxClient::api_endpoint`], the one place
 //! that builds API-host URLs, shared by `folders.rs` and `downloads.rs`.
 
-use boxup_protocol::File;
+use boxup_protocol::{CopyItemRequest, File, UpdateItemRequest};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::http::Request;
 
 impl BoxClient {
-    /// File metadata and deletion.
+    /// File metadata, updates, copies and deletion.
     pub fn files(&self) -> FilesManager {
         FilesManager {
             client: self.clone(),
@@ -35,7 +35,7 @@ impl BoxClient {
     }
 }
 
-/// `GET` and `DELETE` of files, from [`BoxClient::files`].
+/// File metadata, updates, copies and deletion, from [`BoxClient::files`].
 #[derive(Debug, Clone)]
 pub struct FilesManager {
     client: BoxClient,
@@ -58,6 +58,34 @@ impl FilesManager {
     ) -> Result<File> {
         let url = self.client.api_endpoint(&["files", file_id])?;
         let req = Request::new(Method::GET, url, extra_headers);
+        self.client.send(&req).await?.json("File")
+    }
+
+    /// `PUT {base_url}/2.0/files/{file_id}`: rename, move (a new
+    /// `parent`), describe or re-date a file. A taken name is 409
+    /// `item_name_in_use`; `If-Match` in the extra headers makes it
+    /// conditional.
+    pub async fn update_file_by_id(
+        &self,
+        file_id: &str,
+        update: &UpdateItemRequest,
+        extra_headers: Option<&HeaderMap>,
+    ) -> Result<File> {
+        let url = self.client.api_endpoint(&["files", file_id])?;
+        let req = Request::new(Method::PUT, url, extra_headers).json(update);
+        self.client.send(&req).await?.json("File")
+    }
+
+    /// `POST {base_url}/2.0/files/{file_id}/copy`: a new file with the
+    /// same content in `copy.parent` (boxup shares the bytes, copying none).
+    pub async fn copy_file(
+        &self,
+        file_id: &str,
+        copy: &CopyItemRequest,
+        extra_headers: Option<&HeaderMap>,
+    ) -> Result<File> {
+        let url = self.client.api_endpoint(&["files", file_id, "copy"])?;
+        let req = Request::new(Method::POST, url, extra_headers).json(copy);
         self.client.send(&req).await?.json("File")
     }
 

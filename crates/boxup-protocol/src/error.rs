@@ -136,6 +136,14 @@ impl ErrorCode {
     pub const METADATA_AFTER_FILE: &'static str = "metadata_after_file_contents";
     /// The code of [`ErrorKind::PayloadTooLarge`].
     pub const PAYLOAD_TOO_LARGE: &'static str = "request_entity_too_large";
+    /// The code of [`ErrorKind::FolderNotEmpty`].
+    pub const FOLDER_NOT_EMPTY: &'static str = "folder_not_empty";
+    /// The code of [`ErrorKind::CyclicalFolderStructure`].
+    pub const CYCLICAL_FOLDER_STRUCTURE: &'static str = "cyclical_folder_structure";
+    /// The code of [`ErrorKind::InvalidMarker`].
+    pub const INVALID_MARKER: &'static str = "invalid_marker";
+    /// The code of [`ErrorKind::Forbidden`].
+    pub const FORBIDDEN: &'static str = "forbidden";
     /// The code of [`ErrorKind::Internal`].
     pub const INTERNAL: &'static str = "internal_server_error";
 }
@@ -212,10 +220,18 @@ catalogue! {
     DigestMismatch => 400 DIGEST_MISMATCH,
     /// A multipart upload whose `attributes` come after the file.
     MetadataAfterFile => 400 METADATA_AFTER_FILE,
+    /// A folder deleted without `recursive` that still holds items.
+    FolderNotEmpty => 400 FOLDER_NOT_EMPTY,
+    /// A folder moved or copied into itself or a folder inside it.
+    CyclicalFolderStructure => 400 CYCLICAL_FOLDER_STRUCTURE,
+    /// A listing `marker` that boxup did not issue for this folder and user.
+    InvalidMarker => 400 INVALID_MARKER,
     /// No valid bearer token.
     Unauthorized => 401 UNAUTHORIZED,
     /// A file over the size limit.
     FileSizeLimitExceeded => 403 FILE_SIZE_LIMIT_EXCEEDED,
+    /// A download link that is expired, altered or not boxup's.
+    Forbidden => 403 FORBIDDEN,
     /// No such item, session or route, or another user's.
     NotFound => 404 NOT_FOUND,
     /// A parent folder that does not exist or is another user's.

@@ -173,6 +173,14 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::NameInUse(item) => ApiError::name_in_use(&item),
             StoreError::PreconditionFailed => ApiError::precondition_failed(),
+            StoreError::FolderNotEmpty => ApiError::new(
+                ErrorKind::FolderNotEmpty,
+                "The folder is not empty; delete it with recursive=true",
+            ),
+            StoreError::FolderCycle => ApiError::new(
+                ErrorKind::CyclicalFolderStructure,
+                "A folder cannot be moved or copied into itself or a folder inside it",
+            ),
             StoreError::SessionNotOpen(SessionState::Expired) => ApiError::session_expired(),
             StoreError::SessionNotOpen(_) => ApiError::new(
                 ErrorKind::SessionCommitted,

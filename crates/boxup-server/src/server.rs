@@ -4,15 +4,20 @@
 //! Data-directory layout (everything boxup writes):
 //! - `metadata.sqlite3` (+ WAL files): the metadata store;
 //! - `parts/`: the part store (`objects/` and `tmp/`);
-//! - `dev-token`: the generated development token, when none is configured.
+//! - `dev-token`: the generated development token, when none is configured;
+//! - `signing-key`: the key for listing markers and download links, unless
+//!   `--signing-key-file` names a shared one.
 //!
 //! [`Server::run`] shuts down gracefully, within a bounded grace period
 //! (see `server/shutdown.rs`), over plain HTTP or TLS (`server/tls.rs`).
 
+mod secrets;
 mod shutdown;
 mod tls;
 
 pub use tls::{TlsError, TlsFiles};
+
+pub use secrets::SIGNING_KEY_FILE;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -55,6 +60,10 @@ pub struct ServerOptions {
     pub shutdown_grace: Duration,
     /// Serve https with this certificate and key instead of plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// The key that signs listing markers and download links; by default
+    /// `signing-key` in `data_dir`, generated on first start. Replicas
+    /// must share one.
+    pub signing_key_file: Option<PathBuf>,
 }
 
 impl ServerOptions {
@@ -69,6 +78,7 @@ impl ServerOptions {
             database_url: None,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             tls: None,
+            signing_key_file: None,
         }
     }
 }
@@ -150,7 +160,10 @@ impl Server {
             path: parts_dir.clone(),
             source,
         })?;
-        let service = UploadService::new(meta, Arc::new(parts.clone()), options.service.clone());
+        let key = secrets::signing_key(dir, options.signing_key_file.as_deref())
+            .map_err(ServerError::Config)?;
+        let service = UploadService::new(meta, Arc::new(parts.clone()), options.service.clone())
+            .with_signing_key(key);
 
         let mut pairs = options.tokens.clone();
         let mut dev_token = None;
@@ -237,27 +250,9 @@ impl Server {
 /// Reads `dev-token` from the data directory, or writes a new random one
 /// (readable by the owner only).
 fn load_or_create_dev_token(dir: &Path) -> std::io::Result<String> {
-    let path = dir.join(DEV_TOKEN_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(t) if !t.trim().is_empty() => return Ok(t.trim().to_owned()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let token = hex::encode(rand::random::<[u8; 24]>());
-    let tmp = dir.join(format!("{DEV_TOKEN_FILE}.tmp"));
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(token.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    Ok(token)
+    secrets::load_or_create(dir, DEV_TOKEN_FILE, || {
+        hex::encode(rand::random::<[u8; 24]>())
+    })
 }
 
 /// Parses a tokens file: one `TOKEN USER` or `TOKEN=USER` per line; blank

@@ -37,8 +37,12 @@ enum Command {
     Ls(cmd::items::LsArgs),
     /// Create a folder; prints its id.
     Mkdir(cmd::items::MkdirArgs),
-    /// Delete files.
+    /// Delete files, or folders (-r: with everything in them).
     Rm(cmd::items::RmArgs),
+    /// Move or rename a file or folder.
+    Mv(cmd::tree::MoveArgs),
+    /// Copy a file or folder on the server (no bytes are transferred).
+    Cp(cmd::tree::CopyArgs),
     /// Inspect and repair upload sessions.
     Session(cmd::session::SessionArgs),
 }
@@ -52,6 +56,8 @@ impl Command {
             Command::Ls(_) => "ls",
             Command::Mkdir(_) => "mkdir",
             Command::Rm(_) => "rm",
+            Command::Mv(_) => "mv",
+            Command::Cp(_) => "cp",
             Command::Session(_) => "session",
         }
     }
@@ -95,6 +101,8 @@ fn main() -> ExitCode {
             Command::Ls(args) => cmd::items::ls(args).await,
             Command::Mkdir(args) => cmd::items::mkdir(args).await,
             Command::Rm(args) => cmd::items::rm(args).await,
+            Command::Mv(args) => cmd::tree::mv(args).await,
+            Command::Cp(args) => cmd::tree::cp(args).await,
             Command::Session(args) => cmd::session::run(args).await,
         }
     });

@@ -187,15 +187,26 @@ pub struct Item {
     /// A file's current version; absent for folders.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_version: Option<FileVersionMini>,
-    /// A file's size in bytes; absent for folders.
+    /// A file's size in bytes; absent for folders unless asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// `"active"` (with `fields=item_status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_status: Option<String>,
+    /// When the item was last changed (with `fields=modified_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<String>,
+    /// When the content was last modified (with `fields=content_modified_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_modified_at: Option<String>,
 }
 
 /// A page of folder items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Items {
-    /// Number of items in the folder, across all pages.
+    /// Number of items in the folder, across all pages (absent, so 0, in
+    /// marker-based pages).
+    #[serde(default)]
     pub total_count: u64,
     /// This page of items.
     #[serde(default)]
@@ -209,6 +220,10 @@ pub struct Items {
     /// How the entries are sorted.
     #[serde(default)]
     pub order: Option<Vec<SortOrder>>,
+    /// Marker-based pages: the `marker` of the next page; `None` on the
+    /// last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_marker: Option<String>,
 }
 
 /// Box's standard folder representation (`GET /folders/{id}`, create).
@@ -265,6 +280,31 @@ pub struct Folder {
     /// The first page of the folder's items (`GET /folders/{id}`).
     #[serde(default)]
     pub item_collection: Option<Items>,
+}
+
+/// `GET /users/me`: the caller, and the space their files take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The JSON `type`, `"user"`.
+    #[serde(rename = "type", default = "user_type")]
+    pub kind: String,
+    /// The user's id.
+    pub id: String,
+    /// The user's display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The user's login.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// The space the user may use, in bytes.
+    #[serde(default)]
+    pub space_amount: Option<u64>,
+    /// The space the user's files take (every version), in bytes.
+    #[serde(default)]
+    pub space_used: Option<u64>,
+    /// The largest file the user may upload, in bytes.
+    #[serde(default)]
+    pub max_upload_size: Option<u64>,
 }
 
 #[cfg(test)]

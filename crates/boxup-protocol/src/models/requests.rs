@@ -88,6 +88,34 @@ pub struct CreateFolderRequest {
     pub parent: ParentRef,
 }
 
+/// `PUT /files/{id}` and `PUT /folders/{id}`: what to change (absent
+/// fields stay as they are).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UpdateItemRequest {
+    /// A new name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A new parent folder: a move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+    /// A new description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Files only: when the content was last modified (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_modified_at: Option<String>,
+}
+
+/// `POST /files/{id}/copy` and `POST /folders/{id}/copy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CopyItemRequest {
+    /// The folder to copy into.
+    pub parent: ParentRef,
+    /// The copy's name, if not the original's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 /// `OPTIONS /files/content` and the `attributes` part of a multipart upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UploadAttributes {

@@ -9,7 +9,7 @@ use boxup_protocol::ErrorKind;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::service::{Caller, Origin};
+use crate::service::{Caller, Fields, ItemsQuery, Origin};
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -92,14 +92,32 @@ impl<S: Send + Sync> FromRequest<S> for SmallBody {
     }
 }
 
-/// `offset` and `limit` from a query string; a non-number is a 400.
-pub(super) struct Paging {
+/// The query parameters any route may take; a malformed number is a 400.
+pub(super) struct QueryParams {
     pub offset: Option<u64>,
     pub limit: Option<u64>,
     pub version: Option<String>,
+    /// `fields=a,b`: which fields the answer's items carry.
+    pub fields: Fields,
+    /// `usemarker=true` and `marker`: marker-based paging.
+    pub usemarker: bool,
+    pub marker: Option<String>,
+    /// `recursive=true` (folder delete).
+    pub recursive: bool,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Paging {
+impl QueryParams {
+    pub(super) fn items_query(&self) -> ItemsQuery {
+        ItemsQuery {
+            offset: self.offset,
+            limit: self.limit,
+            usemarker: self.usemarker,
+            marker: self.marker.clone(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
@@ -107,21 +125,30 @@ impl<S: Send + Sync> FromRequestParts<S> for Paging {
             serde_urlencoded::from_str(parts.uri.query().unwrap_or("")).map_err(|_| {
                 ApiError::new(ErrorKind::BadRequest, "The query string is malformed")
             })?;
+        let last = |name: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
         let number = |name: &str, kind: ErrorKind| -> Result<Option<u64>, ApiError> {
-            match pairs.iter().rev().find(|(k, _)| k == name) {
+            match last(name) {
                 None => Ok(None),
-                Some((_, v)) => v.parse().map(Some).map_err(|_| {
+                Some(v) => v.parse().map(Some).map_err(|_| {
                     ApiError::new(kind, format!("'{name}' must be a non-negative integer"))
                 }),
             }
         };
-        Ok(Paging {
+        let flag = |name: &str| last(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        Ok(QueryParams {
             offset: number("offset", ErrorKind::InvalidOffset)?,
             limit: number("limit", ErrorKind::InvalidLimit)?,
-            version: pairs
-                .iter()
-                .find(|(k, _)| k == "version")
-                .map(|(_, v)| v.clone()),
+            version: last("version").map(str::to_owned),
+            fields: Fields::parse(last("fields")),
+            usemarker: flag("usemarker"),
+            marker: last("marker").filter(|m| !m.is_empty()).map(str::to_owned),
+            recursive: flag("recursive"),
         })
     }
 }

@@ -1,12 +1,12 @@
-//! Folder handlers.
+//! Folder handlers, and the current user.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use boxup_protocol::{Folder, Items};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value;
 
 use super::AppState;
-use super::extract::{Id, Paging, SmallBody};
+use super::extract::{Id, QueryParams, SmallBody, header};
 use crate::error::ApiResult;
 use crate::service::Caller;
 
@@ -14,19 +14,23 @@ pub(super) async fn get(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-) -> ApiResult<Json<Folder>> {
-    Ok(Json(s.service.get_folder(&caller, &id).await?))
+    params: QueryParams,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        s.service.get_folder(&caller, &id, &params.fields).await?,
+    ))
 }
 
 pub(super) async fn items(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    paging: Paging,
-) -> ApiResult<Json<Items>> {
+    params: QueryParams,
+) -> ApiResult<Json<Value>> {
+    let query = params.items_query();
     Ok(Json(
         s.service
-            .list_items(&caller, &id, paging.offset, paging.limit)
+            .list_items(&caller, &id, &query, &params.fields)
             .await?,
     ))
 }
@@ -34,10 +38,56 @@ pub(super) async fn items(
 pub(super) async fn create(
     State(s): State<AppState>,
     caller: Caller,
+    params: QueryParams,
     SmallBody(body): SmallBody,
-) -> ApiResult<(StatusCode, Json<Folder>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.service.create_folder(&caller, &body).await?),
-    ))
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let folder = s.service.create_folder(&caller, &body).await?;
+    Ok((StatusCode::CREATED, Json(params.fields.folder(&folder))))
+}
+
+/// `PUT /folders/{id}`.
+pub(super) async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    params: QueryParams,
+    headers: HeaderMap,
+    SmallBody(body): SmallBody,
+) -> ApiResult<Json<Value>> {
+    let folder = s
+        .service
+        .update_folder(&caller, &id, &body, header(&headers, "if-match"))
+        .await?;
+    Ok(Json(params.fields.folder(&folder)))
+}
+
+/// `DELETE /folders/{id}[?recursive=true]`.
+pub(super) async fn delete(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    params: QueryParams,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    s.service
+        .delete_folder(&caller, &id, params.recursive, header(&headers, "if-match"))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /folders/{id}/copy`.
+pub(super) async fn copy(
+    State(s): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    params: QueryParams,
+    SmallBody(body): SmallBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let folder = s.service.copy_folder(&caller, &id, &body).await?;
+    Ok((StatusCode::CREATED, Json(params.fields.folder(&folder))))
+}
+
+/// `GET /users/me`.
+pub(super) async fn me(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(s.service.current_user(&caller).await?))
 }

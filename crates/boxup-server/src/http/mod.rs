@@ -1,6 +1,7 @@
 //! The HTTP boundary: axum routes (all in [`routes`]), extractors that turn
 //! every malformed input into Box's error object, and thin handlers.
 
+mod downloads;
 mod drain;
 mod extract;
 mod files;

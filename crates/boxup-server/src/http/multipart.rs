@@ -3,7 +3,8 @@
 //!
 //! multer is used directly (not axum's `Multipart`) because its fields own
 //! their stream, so the file part can be handed to the service as a
-//! `'static` byte stream. Box requires `attributes` before `file`.
+//! `'static` byte stream. Box requires `attributes` before the file part,
+//! which may have any name (`file` for the SDKs, `contents` for rclone).
 
 use axum::body::Body;
 use axum::http::HeaderMap;
@@ -56,13 +57,19 @@ pub(super) async fn upload_request(
                 }
                 attributes = Some(serde_json::from_slice(&raw).map_err(ApiError::invalid_json)?);
             }
-            Some("file") => {
-                let attributes = attributes.ok_or_else(|| {
-                    ApiError::new(
-                        ErrorKind::MetadataAfterFile,
-                        "Metadata must be sent before the file contents",
-                    )
-                })?;
+            // After `attributes`, the next part is the file, whatever its
+            // name (`file`, `contents`, …). Before it, a part that looks
+            // like a file is out of order; a plain form field is skipped.
+            name => {
+                let Some(attributes) = attributes.take() else {
+                    if name == Some("file") || field.file_name().is_some() {
+                        return Err(ApiError::new(
+                            ErrorKind::MetadataAfterFile,
+                            "Metadata must be sent before the file contents",
+                        ));
+                    }
+                    continue;
+                };
                 let body = Box::pin(field.map_err(std::io::Error::other));
                 return Ok(UploadFileRequest {
                     attributes,
@@ -71,7 +78,6 @@ pub(super) async fn upload_request(
                     body,
                 });
             }
-            _ => continue,
         }
     }
 }

@@ -39,16 +39,27 @@ pub(crate) fn new_request_id() -> String {
     hex::encode(rand::random::<[u8; 8]>())
 }
 
+/// The path as logged: a download link's token is a credential (whoever
+/// holds it may download), so it is never written to a log.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/downloads/") {
+        "/downloads/…"
+    } else {
+        path
+    }
+}
+
 /// Middleware: assigns the id, runs the request inside its span, tags the
 /// answer, and logs one line per request (method, path without the query
-/// string, status, latency; never a header, so never a token).
+/// string or a link token, status, latency; never a header, so never a
+/// bearer token).
 pub(super) async fn tag(request: Request, next: Next) -> Response {
     let id = new_request_id();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
     );
     let started = Instant::now();
     let mut response = REQUEST_ID
@@ -66,4 +77,13 @@ pub(super) async fn tag(request: Request, next: Next) -> Response {
         );
     });
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn link_tokens_are_not_logged() {
+        assert_eq!(super::loggable_path("/downloads/abcDEF"), "/downloads/…");
+        assert_eq!(super::loggable_path("/2.0/files/1"), "/2.0/files/1");
+    }
 }

@@ -9,8 +9,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::normalize_path::NormalizePath;
 
-use super::{AppState, drain, files, folders, request_id, sessions};
+use super::{AppState, downloads, drain, files, folders, request_id, sessions};
 use crate::error::ApiError;
 
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
@@ -52,27 +53,46 @@ fn api() -> Router<AppState> {
         )
         .route(
             "/files/{id}/content",
-            get(files::download)
+            get(downloads::redirect)
                 .post(files::upload_version)
                 .options(files::preflight_version),
         )
-        .route("/files/{id}", get(files::get).delete(files::delete))
+        .route(
+            "/files/{id}",
+            get(files::get).put(files::update).delete(files::delete),
+        )
+        .route("/files/{id}/copy", post(files::copy))
         // Folders.
         .route("/folders", post(folders::create))
-        .route("/folders/{id}", get(folders::get))
+        .route(
+            "/folders/{id}",
+            get(folders::get)
+                .put(folders::update)
+                .delete(folders::delete),
+        )
         .route("/folders/{id}/items", get(folders::items))
+        .route("/folders/{id}/copy", post(folders::copy))
+        // Users.
+        .route("/users/me", get(folders::me))
         .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let api = api();
-    Router::new()
+    let routes = Router::new()
         .nest("/2.0", api.clone())
         .nest("/api/2.0", api)
+        // Signed download links: no bearer token (docs/protocol.md §5.4).
+        .route("/downloads/{token}", get(downloads::by_link))
         .route("/healthz", get(healthz).options(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    // Box answers a path with a trailing slash as the path without it
+    // (clients send `OPTIONS /2.0/files/content/`): trim it before routing.
+    Router::new()
+        .fallback_service(NormalizePath::trim_trailing_slash(routes))
         // Part and file bodies are streamed and bounded by the service;
         // small JSON bodies keep axum's default limit via `SmallBody`.
         .layer(DefaultBodyLimit::max(1024 * 1024))
@@ -80,7 +100,6 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_to_error))
         // Outermost, so that every answer (a panic's too) carries the id.
         .layer(middleware::from_fn(request_id::tag))
-        .with_state(state)
 }
 
 /// Liveness for load balancers. Deliberately unauthenticated: it reveals

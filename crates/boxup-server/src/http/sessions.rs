@@ -4,11 +4,12 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use boxup_protocol::{Files, UploadParts, UploadSession, UploadSessionPlanResponse, UploadedPart};
+use boxup_protocol::{UploadParts, UploadSession, UploadSessionPlanResponse, UploadedPart};
 use futures::TryStreamExt;
+use serde_json::Value;
 
 use super::AppState;
-use super::extract::{Id, Paging, SmallBody, header};
+use super::extract::{Id, QueryParams, SmallBody, header};
 use crate::error::ApiResult;
 use crate::service::{Caller, CommitHeaders, Origin, PartHeaders};
 
@@ -78,7 +79,7 @@ pub(super) async fn list_parts(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    paging: Paging,
+    paging: QueryParams,
 ) -> ApiResult<Json<UploadParts>> {
     let parts = s
         .service
@@ -91,9 +92,10 @@ pub(super) async fn commit(
     State(s): State<AppState>,
     caller: Caller,
     Id(id): Id,
+    params: QueryParams,
     headers: HeaderMap,
     SmallBody(body): SmallBody,
-) -> ApiResult<(StatusCode, Json<Files>)> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let commit_headers = CommitHeaders {
         digest: header(&headers, "digest"),
         if_match: header(&headers, "if-match"),
@@ -103,7 +105,7 @@ pub(super) async fn commit(
         .service
         .commit(&caller, &id, commit_headers, &body)
         .await?;
-    Ok((StatusCode::CREATED, Json(files)))
+    Ok((StatusCode::CREATED, Json(params.fields.files(&files))))
 }
 
 pub(super) async fn plan(

@@ -11,7 +11,10 @@ use super::ranges::{parse_byte_range, resolve_range};
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
 use super::{Caller, Origin, UploadService, if_match_etag, now, parse_id, random_hex_upper};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{ByteStream, FileChange, FileWrite, NewContent, ObjectRef};
+use crate::store::{
+    ByteStream, FileChange, FileId, FileRecord, FileWrite, NewContent, ObjectRef, UserId,
+    VersionId, VersionRecord,
+};
 
 /// A multipart upload, already split into its attributes and file stream.
 pub struct UploadFileRequest {
@@ -58,28 +61,38 @@ impl UploadService {
         Ok(())
     }
 
-    /// `GET /files/{id}/content`, optionally one `version`, honouring a
-    /// single `Range` (anything else is served whole, as RFC 9110 allows).
-    pub async fn download(
+    /// One version of one of `owner`'s files (the current one unless
+    /// `version` names another): 404 if either is unknown or foreign.
+    pub(super) async fn file_version(
         &self,
-        caller: &Caller,
-        id: &str,
-        version: Option<&str>,
-        range: Option<&str>,
-    ) -> ApiResult<Download> {
+        owner: UserId,
+        id: FileId,
+        version: Option<VersionId>,
+    ) -> ApiResult<(FileRecord, VersionRecord)> {
         let file = self
             .meta
-            .get_file(caller.user.id, parse_id(id)?)
+            .get_file(owner, id)
             .await?
             .ok_or_else(ApiError::not_found)?;
         let version = match version {
             None => file.version.clone(),
             Some(v) => self
                 .meta
-                .get_version(caller.user.id, file.id, parse_id(v)?)
+                .get_version(owner, file.id, v)
                 .await?
                 .ok_or_else(ApiError::not_found)?,
         };
+        Ok((file, version))
+    }
+
+    /// The bytes of `version` of `file`, honouring a single `Range`
+    /// (anything else is served whole, as RFC 9110 allows).
+    pub(super) async fn serve_version(
+        &self,
+        file: FileRecord,
+        version: VersionRecord,
+        range: Option<&str>,
+    ) -> ApiResult<Download> {
         let total = version.size;
         let range = match range.and_then(parse_byte_range) {
             None => None,

@@ -1,13 +1,27 @@
 //! Folders: the per-user root "0", sub-folders, and paged listings.
 
 use boxup_protocol::{ErrorKind, Folder, Items, SortOrder};
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use super::fields::Fields;
 use super::input::{folder_id_value, json_object, str_field};
+use super::links::{open_marker, seal_marker};
 use super::names::validate_name;
-use super::{Caller, UploadService, now, parse_id, render};
+use super::render::{file_at, folder_at};
+use super::{Caller, UploadService, now, parse_id};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{FolderId, FolderRecord, NewFolder, StoreError};
+use crate::store::{FolderId, FolderRecord, ItemRecord, ItemsPage, NewFolder, StoreError};
+
+/// How a client asks for a page of a folder's items.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemsQuery {
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
+    /// `usemarker=true`: page by marker; the answer has `next_marker`.
+    pub usemarker: bool,
+    /// The `next_marker` of the previous page.
+    pub marker: Option<String>,
+}
 
 pub(super) const DEFAULT_ITEMS_LIMIT: u64 = 100;
 pub(super) const MAX_ITEMS_LIMIT: u64 = 1000;
@@ -24,54 +38,106 @@ impl UploadService {
         }
     }
 
-    /// `GET /folders/{id}`: the folder with its first page of items.
-    pub async fn get_folder(&self, caller: &Caller, id: &str) -> ApiResult<Folder> {
+    /// `GET /folders/{id}`: the folder with its first page of items
+    /// (`item_collection`, unless `fields` leaves it out).
+    pub async fn get_folder(&self, caller: &Caller, id: &str, fields: &Fields) -> ApiResult<Value> {
         let record = self.folder_record(caller, id).await?;
-        let mut folder = self.render_folder(caller, record.as_ref()).await?;
-        let folder_id = record.map_or(FolderId::ROOT, |f| f.id);
-        folder.item_collection = Some(
-            self.items_page(caller, folder_id, 0, DEFAULT_ITEMS_LIMIT)
-                .await?,
-        );
-        Ok(folder)
+        let folder = self.render_folder(caller, record.as_ref()).await?;
+        let mut rendered = fields.folder(&folder);
+        if fields.wants("item_collection") || fields == &Fields::default() {
+            let folder_id = record.map_or(FolderId::ROOT, |f| f.id);
+            let query = ItemsQuery::default();
+            let items = self
+                .items_page(caller, folder_id, &query, &Fields::default())
+                .await?;
+            rendered["item_collection"] = items;
+        }
+        Ok(rendered)
     }
 
-    /// `GET /folders/{id}/items`.
+    /// `GET /folders/{id}/items`, by offset or (with `usemarker`) by marker.
     pub async fn list_items(
         &self,
         caller: &Caller,
         id: &str,
-        offset: Option<u64>,
-        limit: Option<u64>,
-    ) -> ApiResult<Items> {
+        query: &ItemsQuery,
+        fields: &Fields,
+    ) -> ApiResult<Value> {
         let folder_id = self
             .folder_record(caller, id)
             .await?
             .map_or(FolderId::ROOT, |f| f.id);
-        let limit = limit
-            .unwrap_or(DEFAULT_ITEMS_LIMIT)
-            .clamp(1, MAX_ITEMS_LIMIT);
-        self.items_page(caller, folder_id, offset.unwrap_or(0), limit)
-            .await
+        self.items_page(caller, folder_id, query, fields).await
     }
 
     async fn items_page(
         &self,
         caller: &Caller,
         folder: FolderId,
-        offset: u64,
-        limit: u64,
-    ) -> ApiResult<Items> {
-        let (total, items) = self
+        query: &ItemsQuery,
+        fields: &Fields,
+    ) -> ApiResult<Value> {
+        let limit = query
+            .limit
+            .unwrap_or(DEFAULT_ITEMS_LIMIT)
+            .clamp(1, MAX_ITEMS_LIMIT);
+        let page = if query.usemarker || query.marker.is_some() {
+            let after = match &query.marker {
+                None => None,
+                Some(m) => Some(
+                    open_marker(&self.keys.signing, caller.user.id, folder, m).ok_or_else(
+                        || ApiError::new(ErrorKind::InvalidMarker, "The marker is not valid"),
+                    )?,
+                ),
+            };
+            // One more than asked: whether it comes tells if a page follows.
+            ItemsPage::After {
+                after,
+                limit: limit + 1,
+            }
+        } else {
+            ItemsPage::Offset {
+                offset: query.offset.unwrap_or(0),
+                limit,
+            }
+        };
+        let chunk = self
             .meta
-            .list_items(caller.user.id, folder, offset, limit)
+            .list_items(caller.user.id, folder, page.clone())
             .await?;
-        Ok(Items {
-            total_count: total,
-            entries: items.iter().map(render::item).collect(),
-            offset: Some(offset),
-            limit: Some(limit),
-            order: Some(vec![SortOrder::asc("type"), SortOrder::asc("name")]),
+        let mut items = chunk.items;
+        let next_marker = match page {
+            ItemsPage::After { .. } if items.len() as u64 > limit => {
+                items.truncate(limit as usize);
+                let last = items.last().expect("a full page has a last item");
+                Some(seal_marker(
+                    &self.keys.signing,
+                    caller.user.id,
+                    folder,
+                    &last.cursor(),
+                ))
+            }
+            _ => None,
+        };
+        // Every entry sits in `folder`: one path for all of them.
+        let path = self.ancestry(caller, folder).await?;
+        let entries: Vec<Value> = items
+            .iter()
+            .map(|item| match item {
+                ItemRecord::File(f) => fields.file_entry(&file_at(caller, f, path.clone())),
+                ItemRecord::Folder(f) => fields.folder_entry(&folder_at(caller, f, path.clone())),
+            })
+            .collect();
+        let order = json!([{"by": "type", "direction": "ASC"}, {"by": "name", "direction": "ASC"}]);
+        Ok(match page {
+            ItemsPage::Offset { offset, limit } => json!({
+                "total_count": chunk.total, "entries": entries,
+                "offset": offset, "limit": limit, "order": order,
+            }),
+            ItemsPage::After { .. } => json!({
+                "entries": entries, "limit": limit,
+                "next_marker": next_marker, "order": order,
+            }),
         })
     }
 
@@ -106,6 +172,7 @@ impl UploadService {
                     offset: Some(0),
                     limit: Some(DEFAULT_ITEMS_LIMIT),
                     order: Some(vec![SortOrder::asc("type"), SortOrder::asc("name")]),
+                    next_marker: None,
                 });
                 f
             })

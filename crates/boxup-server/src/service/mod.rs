@@ -5,10 +5,14 @@
 //! types beyond status codes, and never names a storage engine.
 
 mod commit;
+mod downloads;
+mod edits;
+mod fields;
 mod files;
 mod folders;
 mod frontier;
 mod input;
+mod links;
 mod names;
 mod parts;
 mod plan;
@@ -17,6 +21,8 @@ mod ranges;
 mod render;
 mod sessions;
 mod sweeper;
+pub mod tree_policy;
+mod users;
 mod verify;
 
 use std::sync::Arc;
@@ -29,10 +35,15 @@ use crate::store::{
 };
 
 pub use commit::CommitHeaders;
+pub use downloads::DOWNLOAD_LINK_SECS;
+pub use fields::Fields;
 pub use files::{Download, UploadFileRequest};
+pub use folders::ItemsQuery;
 pub use frontier::FrontierLocks;
+pub use links::{DownloadGrant, LinkRefused, LinkSigner, LocalLinkSigner, SigningKey};
 pub use parts::PartHeaders;
 pub use sweeper::SweepReport;
+pub use users::UNLIMITED_SPACE;
 
 /// The authenticated user of a request.
 #[derive(Debug, Clone)]
@@ -103,12 +114,28 @@ pub fn part_size_from(base: u64, file_size: u64) -> u64 {
     part
 }
 
+/// The secrets tokens are signed with, and who signs download links.
+pub(crate) struct Keys {
+    pub(crate) signing: SigningKey,
+    pub(crate) links: Arc<dyn LinkSigner>,
+}
+
+impl Keys {
+    fn new(signing: SigningKey) -> Self {
+        let links = Arc::new(LocalLinkSigner {
+            key: signing.clone(),
+        });
+        Keys { signing, links }
+    }
+}
+
 #[derive(Clone)]
 pub struct UploadService {
     pub(crate) meta: Arc<dyn MetadataStore>,
     pub(crate) parts: Arc<dyn PartStore>,
     pub(crate) config: Arc<ServiceConfig>,
     pub(crate) frontier_locks: Arc<FrontierLocks>,
+    pub(crate) keys: Arc<Keys>,
 }
 
 impl UploadService {
@@ -122,7 +149,15 @@ impl UploadService {
             parts,
             config: Arc::new(config),
             frontier_locks: Arc::new(FrontierLocks::default()),
+            keys: Arc::new(Keys::new(SigningKey::random())),
         }
+    }
+
+    /// Signs markers and download links with `key` (replicas share one;
+    /// by default each process makes its own, so its tokens die with it).
+    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
+        self.keys = Arc::new(Keys::new(key));
+        self
     }
 
     pub fn config(&self) -> &ServiceConfig {

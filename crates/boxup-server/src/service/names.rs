@@ -32,8 +32,8 @@ pub(super) fn validate_name(name: &str) -> ApiResult<()> {
     if name.chars().any(char::is_control) {
         return invalid("non-printable characters are not allowed");
     }
-    if name.ends_with(' ') {
-        return invalid("trailing spaces are not allowed");
+    if name.starts_with(' ') || name.ends_with(' ') {
+        return invalid("leading and trailing spaces are not allowed");
     }
     Ok(())
 }
@@ -52,7 +52,7 @@ mod tests {
             validate_name(&"a".repeat(256)).unwrap_err().kind,
             ErrorKind::ItemNameTooLong
         );
-        for bad in ["", ".", "..", "a/b", "..\\x", "a\nb", "tab\t", "x "] {
+        for bad in ["", ".", "..", "a/b", "..\\x", "a\nb", "tab\t", "x ", " x"] {
             assert_eq!(
                 validate_name(bad).unwrap_err().kind,
                 ErrorKind::ItemNameInvalid,

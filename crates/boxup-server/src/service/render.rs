@@ -3,15 +3,14 @@
 
 use boxup_protocol::time::format_unix;
 use boxup_protocol::{
-    File, FileVersionMini, Folder, FolderMini, Item, PathCollection, SessionEndpoints, UploadPart,
+    File, FileVersionMini, Folder, FolderMini, PathCollection, SessionEndpoints, UploadPart,
     UploadSession, UserMini,
 };
 
 use super::{Caller, Origin, UploadService};
 use crate::error::ApiResult;
 use crate::store::{
-    FileRecord, FolderId, FolderRecord, ItemId, ItemRef, PartRecord, SessionRecord, SessionState,
-    UserRecord,
+    FileRecord, FolderId, FolderRecord, PartRecord, SessionRecord, SessionState, UserRecord,
 };
 
 pub(super) const ROOT_NAME: &str = "All Files";
@@ -73,27 +72,6 @@ pub(super) fn part(p: &PartRecord) -> UploadPart {
     }
 }
 
-pub(super) fn item(i: &ItemRef) -> Item {
-    let (kind, version) = match i.id {
-        ItemId::File(_) => ("file", i.version.as_ref()),
-        ItemId::Folder(_) => ("folder", None),
-    };
-    Item {
-        kind: kind.into(),
-        id: i.id.to_string(),
-        sequence_id: Some(i.etag.to_string()),
-        etag: Some(i.etag.to_string()),
-        name: Some(i.name.clone()),
-        sha1: version.map(|v| v.sha1.clone()),
-        file_version: version.map(|v| FileVersionMini {
-            kind: "file_version".into(),
-            id: v.id.to_string(),
-            sha1: Some(v.sha1.clone()),
-        }),
-        size: version.map(|v| v.size),
-    }
-}
-
 impl UploadService {
     /// The folders from the root down to `folder_id` itself, inclusive.
     pub(crate) async fn ancestry(
@@ -117,40 +95,7 @@ impl UploadService {
 
     pub(crate) async fn render_file(&self, caller: &Caller, f: &FileRecord) -> ApiResult<File> {
         let path = self.ancestry(caller, f.parent_id).await?;
-        let parent = path.last().cloned();
-        let user = user_mini(&caller.user);
-        let etag = f.etag.to_string();
-        Ok(File {
-            kind: "file".into(),
-            id: f.id.to_string(),
-            file_version: Some(FileVersionMini {
-                kind: "file_version".into(),
-                id: f.version.id.to_string(),
-                sha1: Some(f.version.sha1.clone()),
-            }),
-            sequence_id: Some(etag.clone()),
-            etag: Some(etag),
-            sha1: Some(f.version.sha1.clone()),
-            name: Some(f.name.clone()),
-            description: Some(f.description.clone()),
-            size: Some(f.version.size),
-            path_collection: Some(PathCollection {
-                total_count: path.len() as u64,
-                entries: path,
-            }),
-            created_at: Some(format_unix(f.created_at)),
-            modified_at: Some(format_unix(f.modified_at)),
-            trashed_at: None,
-            purged_at: None,
-            content_created_at: Some(format_unix(f.content_created_at)),
-            content_modified_at: Some(format_unix(f.content_modified_at)),
-            created_by: Some(user.clone()),
-            modified_by: Some(user.clone()),
-            owned_by: Some(user),
-            shared_link: None,
-            parent,
-            item_status: Some("active".into()),
-        })
+        Ok(file_at(caller, f, path))
     }
 
     /// A folder without its item collection (the caller adds it).
@@ -159,56 +104,105 @@ impl UploadService {
         caller: &Caller,
         f: Option<&FolderRecord>,
     ) -> ApiResult<Folder> {
-        let user = user_mini(&caller.user);
         let Some(f) = f else {
-            return Ok(Folder {
-                kind: "folder".into(),
-                id: FolderId::ROOT.to_string(),
-                sequence_id: None,
-                etag: None,
-                name: Some(ROOT_NAME.into()),
-                created_at: None,
-                modified_at: None,
-                description: Some(String::new()),
-                size: Some(0),
-                path_collection: Some(PathCollection::default()),
-                created_by: Some(UserMini {
-                    kind: "user".into(),
-                    id: String::new(),
-                    name: Some(String::new()),
-                    login: Some(String::new()),
-                }),
-                modified_by: Some(user.clone()),
-                owned_by: Some(user),
-                shared_link: None,
-                parent: None,
-                item_status: Some("active".into()),
-                item_collection: None,
-            });
+            return Ok(root_folder(caller));
         };
         let path = self.ancestry(caller, f.parent_id).await?;
-        let mini = folder_mini(f);
-        Ok(Folder {
-            kind: "folder".into(),
-            id: mini.id,
-            sequence_id: mini.sequence_id,
-            etag: mini.etag,
-            name: mini.name,
-            created_at: Some(format_unix(f.created_at)),
-            modified_at: Some(format_unix(f.modified_at)),
-            description: Some(f.description.clone()),
-            size: Some(0),
-            parent: path.last().cloned(),
-            path_collection: Some(PathCollection {
-                total_count: path.len() as u64,
-                entries: path,
-            }),
-            created_by: Some(user.clone()),
-            modified_by: Some(user.clone()),
-            owned_by: Some(user),
-            shared_link: None,
-            item_status: Some("active".into()),
-            item_collection: None,
-        })
+        Ok(folder_at(caller, f, path))
+    }
+}
+
+/// A file whose ancestors, root first, are `path`.
+pub(super) fn file_at(caller: &Caller, f: &FileRecord, path: Vec<FolderMini>) -> File {
+    let parent = path.last().cloned();
+    let user = user_mini(&caller.user);
+    let etag = f.etag.to_string();
+    File {
+        kind: "file".into(),
+        id: f.id.to_string(),
+        file_version: Some(FileVersionMini {
+            kind: "file_version".into(),
+            id: f.version.id.to_string(),
+            sha1: Some(f.version.sha1.clone()),
+        }),
+        sequence_id: Some(etag.clone()),
+        etag: Some(etag),
+        sha1: Some(f.version.sha1.clone()),
+        name: Some(f.name.clone()),
+        description: Some(f.description.clone()),
+        size: Some(f.version.size),
+        path_collection: Some(PathCollection {
+            total_count: path.len() as u64,
+            entries: path,
+        }),
+        created_at: Some(format_unix(f.created_at)),
+        modified_at: Some(format_unix(f.modified_at)),
+        trashed_at: None,
+        purged_at: None,
+        content_created_at: Some(format_unix(f.content_created_at)),
+        content_modified_at: Some(format_unix(f.content_modified_at)),
+        created_by: Some(user.clone()),
+        modified_by: Some(user.clone()),
+        owned_by: Some(user),
+        shared_link: None,
+        parent,
+        item_status: Some("active".into()),
+    }
+}
+
+/// The caller's root folder, without its item collection.
+pub(super) fn root_folder(caller: &Caller) -> Folder {
+    let user = user_mini(&caller.user);
+    Folder {
+        kind: "folder".into(),
+        id: FolderId::ROOT.to_string(),
+        sequence_id: None,
+        etag: None,
+        name: Some(ROOT_NAME.into()),
+        created_at: None,
+        modified_at: None,
+        description: Some(String::new()),
+        size: Some(0),
+        path_collection: Some(PathCollection::default()),
+        created_by: Some(UserMini {
+            kind: "user".into(),
+            id: String::new(),
+            name: Some(String::new()),
+            login: Some(String::new()),
+        }),
+        modified_by: Some(user.clone()),
+        owned_by: Some(user),
+        shared_link: None,
+        parent: None,
+        item_status: Some("active".into()),
+        item_collection: None,
+    }
+}
+
+/// A folder whose ancestors, root first, are `path` (no item collection).
+pub(super) fn folder_at(caller: &Caller, f: &FolderRecord, path: Vec<FolderMini>) -> Folder {
+    let user = user_mini(&caller.user);
+    let mini = folder_mini(f);
+    Folder {
+        kind: "folder".into(),
+        id: mini.id,
+        sequence_id: mini.sequence_id,
+        etag: mini.etag,
+        name: mini.name,
+        created_at: Some(format_unix(f.created_at)),
+        modified_at: Some(format_unix(f.modified_at)),
+        description: Some(f.description.clone()),
+        size: Some(0),
+        parent: path.last().cloned(),
+        path_collection: Some(PathCollection {
+            total_count: path.len() as u64,
+            entries: path,
+        }),
+        created_by: Some(user.clone()),
+        modified_by: Some(user.clone()),
+        owned_by: Some(user),
+        shared_link: None,
+        item_status: Some("active".into()),
+        item_collection: None,
     }
 }

@@ -29,15 +29,43 @@ pub trait MetadataStore: Send + Sync + 'static {
         parent: FolderId,
         name: &str,
     ) -> StoreResult<Option<ItemRef>>;
-    /// Folders first, then files, each ordered by name; returns the total
-    /// count of items in the folder and the requested page.
+    /// A page of the items in `parent` (the root or a folder of the
+    /// owner), in listing order: folders first, then files, each by
+    /// case-folded name, exact name and id. `total` counts the whole folder.
     async fn list_items(
         &self,
         owner: UserId,
         parent: FolderId,
-        offset: u64,
-        limit: u64,
-    ) -> StoreResult<(u64, Vec<ItemRef>)>;
+        page: ItemsPage,
+    ) -> StoreResult<ItemsChunk>;
+    /// Renames, moves or re-describes a folder once `decide` accepts it as
+    /// it stands (locked): `NotFound`, the decision's error, then
+    /// `ParentNotFound`, `FolderCycle` (the new parent is the folder or
+    /// inside it), `NameInUse`.
+    async fn update_folder(
+        &self,
+        owner: UserId,
+        id: FolderId,
+        decide: FolderMoveDecision,
+    ) -> StoreResult<FolderRecord>;
+    /// Deletes a folder once `decide` accepts it: `NotFound`, the
+    /// decision's error, then `FolderNotEmpty` unless `recursive` or empty.
+    /// Everything inside goes too; objects that no remaining version uses
+    /// go to the garbage queue.
+    async fn delete_folder(
+        &self,
+        owner: UserId,
+        id: FolderId,
+        recursive: bool,
+        decide: FolderDeleteDecision,
+    ) -> StoreResult<()>;
+    /// Copies a folder and everything in it (files share their objects
+    /// with the originals): `NotFound`, `ParentNotFound`, `FolderCycle`
+    /// (the destination is the folder or inside it), `NameInUse`.
+    async fn copy_folder(&self, copy: FolderCopy) -> StoreResult<FolderRecord>;
+    /// Bytes of every version of every file the owner has (a copy's
+    /// shared objects count for each file, as at Box).
+    async fn space_used(&self, owner: UserId) -> StoreResult<u64>;
 
     // ---- files ----
 
@@ -57,8 +85,21 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// (locked), then `NameInUse` if its chosen name is another item's.
     /// The row gets exactly the decided values.
     async fn write_file(&self, change: FileChange) -> StoreResult<FileRecord>;
+    /// Renames, moves or re-describes a file once `decide` accepts it as it
+    /// stands (locked): `NotFound`, the decision's error, then
+    /// `ParentNotFound`, `NameInUse`. Its versions are untouched.
+    async fn update_file(
+        &self,
+        owner: UserId,
+        id: FileId,
+        decide: FileMoveDecision,
+    ) -> StoreResult<FileRecord>;
+    /// Copies a file's current version into a new file whose version
+    /// shares the same objects: `NotFound`, `ParentNotFound`, `NameInUse`.
+    async fn copy_file(&self, copy: FileCopy) -> StoreResult<FileRecord>;
     /// Deletes the file and all its versions once `decide` accepts the file
-    /// as it stands (locked); their objects go to the garbage queue.
+    /// as it stands (locked); objects that no other file's version uses go
+    /// to the garbage queue.
     /// `NotFound`, or the decision's error.
     async fn delete_file(
         &self,

@@ -18,6 +18,7 @@
 pub mod conformance;
 pub mod disk;
 mod ids;
+mod items;
 mod metadata;
 mod parts;
 pub mod postgres;
@@ -26,11 +27,13 @@ pub mod sqlite;
 mod writes;
 
 pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
+pub use items::{ItemCursor, ItemRecord, ItemsChunk, ItemsPage};
 pub use metadata::MetadataStore;
 pub use parts::{ByteStream, PartStore};
 pub use writes::{
-    CommitDecision, CommitSession, Decision, DeleteDecision, FileChange, FileValues, FileWrite,
-    VersionDecision,
+    CommitDecision, CommitSession, CopyRules, Decision, DeleteDecision, FileChange, FileCopy,
+    FileMove, FileMoveDecision, FileValues, FileWrite, FolderCopy, FolderDeleteDecision,
+    FolderMove, FolderMoveDecision, FolderValues, VersionDecision,
 };
 
 /// The key names are compared by: unique per parent, case-insensitively.
@@ -50,6 +53,12 @@ pub enum StoreError {
     NameInUse(ItemRef),
     #[error("precondition failed")]
     PreconditionFailed,
+    /// A folder to delete without `recursive` still holds items.
+    #[error("the folder is not empty")]
+    FolderNotEmpty,
+    /// A folder would be moved or copied into itself or its own subtree.
+    #[error("a folder cannot go inside itself")]
+    FolderCycle,
     #[error("upload session is not open")]
     SessionNotOpen(SessionState),
     /// The body stream given to `PartStore::put` failed; nothing was stored.

@@ -19,7 +19,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::{
-    FileId, FileRecord, FolderId, NewContent, SessionId, SessionRecord, StoreResult, UserId,
+    FileId, FileRecord, FolderId, FolderRecord, NewContent, SessionId, SessionRecord, StoreResult,
+    UserId,
 };
 
 /// The function behind a [`Decision`].
@@ -65,6 +66,70 @@ pub struct FileValues {
     pub modified_at: i64,
     pub content_created_at: i64,
     pub content_modified_at: i64,
+}
+
+/// Every value of a folder row that a write sets, chosen by the service.
+/// A new folder's `created_at` is its `modified_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderValues {
+    pub name: String,
+    pub description: String,
+    /// etag and sequence_id.
+    pub etag: i64,
+    pub modified_at: i64,
+}
+
+/// Where an updated file goes (its parent, possibly unchanged) and the
+/// row values it gets there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileMove {
+    pub parent_id: FolderId,
+    pub values: FileValues,
+}
+
+/// Where an updated folder goes and the row values it gets there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderMove {
+    pub parent_id: FolderId,
+    pub values: FolderValues,
+}
+
+/// The rule for updating a file (rename, move, description, times).
+pub type FileMoveDecision = Decision<FileRecord, FileMove>;
+/// The rule for updating a folder.
+pub type FolderMoveDecision = Decision<FolderRecord, FolderMove>;
+/// The rule for deleting a folder (its preconditions).
+pub type FolderDeleteDecision = Decision<FolderRecord, ()>;
+
+/// The rows that copies get, applied to each item copied: the source
+/// row as it stands in, the copy's row values out.
+#[derive(Debug, Clone)]
+pub struct CopyRules {
+    pub folder: Decision<FolderRecord, FolderValues>,
+    pub file: Decision<FileRecord, FileValues>,
+}
+
+/// A copy of one file, into `parent_id`: a new file whose only version
+/// shares the source's current version's objects (no byte is copied).
+#[derive(Debug, Clone)]
+pub struct FileCopy {
+    pub owner_id: UserId,
+    pub source: FileId,
+    pub parent_id: FolderId,
+    /// The copy's row, from the source's.
+    pub decide: Decision<FileRecord, FileValues>,
+}
+
+/// A copy of a folder and everything in it, into `parent_id`.
+#[derive(Debug, Clone)]
+pub struct FolderCopy {
+    pub owner_id: UserId,
+    pub source: FolderId,
+    pub parent_id: FolderId,
+    /// The top copy's row (its name may differ from the source's).
+    pub top: Decision<FolderRecord, FolderValues>,
+    /// The rows of everything below it.
+    pub rules: CopyRules,
 }
 
 /// The rule for a new version of an existing file.

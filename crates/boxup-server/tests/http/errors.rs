@@ -74,7 +74,7 @@ async fn wrong_method_is_405_json() {
         (Method::GET, format!("{SESSIONS}/{sid}/commit")),
         (Method::DELETE, format!("{SESSIONS}/{sid}/parts")),
         (Method::GET, SESSIONS.to_owned()),
-        (Method::PUT, "/2.0/folders/0".to_owned()),
+        (Method::PATCH, "/2.0/folders/0".to_owned()),
         (Method::POST, "/2.0/files/1".to_owned()),
         (Method::GET, "/2.0/files/content".to_owned()),
     ];

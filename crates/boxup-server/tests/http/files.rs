@@ -332,8 +332,10 @@ async fn empty_files_fields_query_and_matching_if_match() {
     let url = t.url(&format!("{UPLOAD}/files/content?fields=id,name,sha1"));
     let files = expect_json(t.multipart_post(ALICE, &url, &attrs, b"", None).await, 201).await;
     let f = &files["entries"][0];
-    assert_eq!(f["size"], 0);
+    // `fields` is honoured: the mini form plus what was asked, no `size`.
     assert_eq!(f["sha1"], "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    assert_eq!(f["name"], "empty");
+    assert!(f.get("size").is_none(), "{f}");
     assert_eq!(t.download(ALICE, &id(f)).await, b"");
     let r = t
         .send(

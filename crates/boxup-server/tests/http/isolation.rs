@@ -58,6 +58,12 @@ async fn setup(t: &TestServer) -> Alice {
     }
 }
 
+/// Bob's own items, which he tries to put into alice's folder.
+struct Bob {
+    file: String,
+    folder: String,
+}
+
 /// Every request bob can make against ids (file, folder, session),
 /// under one prefix.
 async fn attempts(
@@ -67,6 +73,7 @@ async fn attempts(
     folder: &str,
     sid: &str,
     a: &Alice,
+    bob: &Bob,
 ) -> Vec<(String, Response)> {
     let mut out = Vec::new();
     let total = a.session_bytes.len() as u64;
@@ -82,6 +89,11 @@ async fn attempts(
     };
     let second = &a.session_bytes[PART_SIZE as usize..];
     let parts = vec![a.part.clone()];
+    let put = |path: String, body: Value| async move {
+        t.send(t.req(Method::PUT, BOB, &path).json(&body)).await
+    };
+    let into = json!({"parent": {"id": folder}});
+    let to_bobs_root = json!({"parent": {"id": "0"}, "name": "stolen"});
     let reqs: Vec<(&str, Response)> = vec![
         (
             "GET file",
@@ -185,6 +197,55 @@ async fn attempts(
                 .await,
         ),
         (
+            "PUT file",
+            put(format!("{prefix}/files/{file}"), json!({"name": "mine"})).await,
+        ),
+        (
+            "copy file",
+            t.post_json(BOB, &format!("{prefix}/files/{file}/copy"), &to_bobs_root)
+                .await,
+        ),
+        (
+            "PUT folder",
+            put(
+                format!("{prefix}/folders/{folder}"),
+                json!({"name": "mine"}),
+            )
+            .await,
+        ),
+        (
+            "DELETE folder",
+            t.delete(BOB, &format!("{prefix}/folders/{folder}?recursive=true"))
+                .await,
+        ),
+        (
+            "copy folder",
+            t.post_json(
+                BOB,
+                &format!("{prefix}/folders/{folder}/copy"),
+                &to_bobs_root,
+            )
+            .await,
+        ),
+        (
+            "move file in folder",
+            put(format!("{prefix}/files/{}", bob.file), into.clone()).await,
+        ),
+        (
+            "move folder in folder",
+            put(format!("{prefix}/folders/{}", bob.folder), into.clone()).await,
+        ),
+        (
+            "copy file in folder",
+            t.post_json(BOB, &format!("{prefix}/files/{}/copy", bob.file), &into)
+                .await,
+        ),
+        (
+            "copy folder in folder",
+            t.post_json(BOB, &format!("{prefix}/folders/{}/copy", bob.folder), &into)
+                .await,
+        ),
+        (
             "preflight in folder",
             t.send(
                 t.req(Method::OPTIONS, BOB, &format!("{prefix}/files/content"))
@@ -216,8 +277,12 @@ async fn bob_gets_404_on_every_route_naming_alices_items() {
     let a = setup(&t).await;
     let (file, folder, sid) = (id(&a.file), id(&a.folder), id(&a.session));
     let committed_sid_file = id(&a.committed);
+    let bob = Bob {
+        file: id(&t.upload_file(BOB, "0", "bob.txt", b"bob's").await),
+        folder: id(&t.new_folder(BOB, "0", "bob's").await),
+    };
     for prefix in PREFIXES {
-        let real = outcomes(attempts(&t, prefix, &file, &folder, &sid, &a).await).await;
+        let real = outcomes(attempts(&t, prefix, &file, &folder, &sid, &a, &bob).await).await;
         // The same requests with ids that exist for nobody.
         let ghost = outcomes(
             attempts(
@@ -227,6 +292,7 @@ async fn bob_gets_404_on_every_route_naming_alices_items() {
                 "77777777",
                 "0123456789ABCDEF0123456789ABCDEF",
                 &a,
+                &bob,
             )
             .await,
         )
@@ -312,10 +378,19 @@ async fn bob_gets_404_on_every_route_naming_alices_items() {
     .await;
     assert_eq!(listed["total_count"], 1);
     assert_eq!(listed["entries"][0], a.part);
+    let mut bobs: Vec<String> = t.items(BOB, "0").await["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    bobs.sort();
+    let mut own = vec![bob.file.clone(), bob.folder.clone()];
+    own.sort();
+    assert_eq!(bobs, own, "bob's root holds only his own items");
     assert_eq!(
-        t.items(BOB, "0").await["total_count"],
-        0,
-        "bob's root is empty"
+        expect_json(t.get(ALICE, &format!("{API}/folders/{folder}")).await, 200).await["name"],
+        a.folder["name"]
     );
 
     // Alice's session still completes.

@@ -4,7 +4,9 @@
 
 mod common;
 
+mod compat;
 mod concurrency;
+mod downloads;
 mod errors;
 mod errors_commit;
 mod errors_create;
@@ -12,8 +14,10 @@ mod errors_parts;
 mod files;
 mod folders;
 mod isolation;
+mod listing;
 mod plan;
 mod replays;
 mod sessions;
 mod sessions_lifecycle;
 mod sweeper;
+mod tree;

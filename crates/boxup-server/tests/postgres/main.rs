@@ -18,6 +18,7 @@ mod http;
 mod pg_support;
 mod races;
 mod store;
+mod tree_races;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -71,6 +72,8 @@ fn all_trials() -> Vec<Trial> {
         races::a_part_racing_a_commit_is_in_the_version_or_refused,
         races::sweepers_skip_what_another_transaction_holds,
         races::a_name_taken_behind_the_lock_is_still_name_in_use,
+        tree_races::a_recursive_delete_racing_inserts_leaves_no_orphans,
+        tree_races::crossing_folder_moves_never_make_a_cycle,
         http::sessions_files_and_isolation_over_postgres,
     ]);
     trials

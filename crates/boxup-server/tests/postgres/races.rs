@@ -62,7 +62,7 @@ pub(crate) async fn folder_create_race_across_replicas_has_one_winner() {
                 Err(e) => panic!("unexpected {e:?}"),
             }
         }
-        let listed = stores[5].list_items(owner, parent, 0, 10).await.unwrap();
+        let listed = listed(&stores[5], owner, parent, 0, 10).await;
         let expected = if parent == FolderId::ROOT { 2 } else { 1 };
         assert_eq!(listed.0, expected, "{listed:?}");
     }
@@ -96,10 +96,7 @@ pub(crate) async fn file_and_folder_race_across_replicas_has_one_winner() {
             Err(e) => panic!("unexpected {e:?}"),
         }
     }
-    let (total, items) = stores[1]
-        .list_items(owner, FolderId::ROOT, 0, 10)
-        .await
-        .unwrap();
+    let (total, items) = listed(&stores[1], owner, FolderId::ROOT, 0, 10).await;
     assert_eq!((total, items[0].id), (1, winners[0]));
 }
 
@@ -124,10 +121,7 @@ pub(crate) async fn commit_race_across_replicas_has_one_winner() {
         matches!(loser, StoreError::SessionNotOpen(SessionState::Committed)),
         "{loser:?}"
     );
-    let (total, items) = stores[0]
-        .list_items(owner, FolderId::ROOT, 0, 10)
-        .await
-        .unwrap();
+    let (total, items) = listed(&stores[0], owner, FolderId::ROOT, 0, 10).await;
     assert_eq!((total, items[0].id), (1, ItemId::File(winner.id)));
     let after = stores[1].get_session(&s.id).await.unwrap().unwrap();
     let committed = after.committed.expect("the session records its commit");
@@ -296,12 +290,5 @@ pub(crate) async fn a_name_taken_behind_the_lock_is_still_name_in_use() {
         matches!(&e, StoreError::NameInUse(item) if *item == taken),
         "{e:?}"
     );
-    assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        1
-    );
+    assert_eq!(listed(&store, owner, FolderId::ROOT, 0, 10).await.0, 1);
 }

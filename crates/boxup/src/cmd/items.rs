@@ -14,6 +14,11 @@ pub(crate) struct LsArgs {
     /// The folder to list ("0" is the root).
     #[arg(default_value = "0", value_name = "FOLDER_ID")]
     pub folder_id: String,
+    /// Items fetched per request; the listing pages through markers, so
+    /// it neither skips nor repeats items that change meanwhile.
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub page_size: u64,
     #[command(flatten)]
     pub out: OutputArgs,
     #[command(flatten)]
@@ -35,9 +40,15 @@ pub(crate) struct MkdirArgs {
 
 #[derive(Args, Debug)]
 pub(crate) struct RmArgs {
-    /// The files to delete.
-    #[arg(required = true, value_name = "FILE_ID")]
+    /// The files to delete (folders with --folder or -r).
+    #[arg(required = true, value_name = "ID")]
     pub file_ids: Vec<String>,
+    /// The ids are folders; each must be empty unless -r is given.
+    #[arg(long)]
+    pub folder: bool,
+    /// The ids are folders, deleted with everything in them.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
     #[command(flatten)]
     pub out: OutputArgs,
     #[command(flatten)]
@@ -50,7 +61,7 @@ pub(crate) async fn ls(args: LsArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
     let items = client
         .folders()
-        .get_all_folder_items(&args.folder_id)
+        .walk_folder_items(&args.folder_id, args.page_size)
         .await
         .with_context(|| format!("ls {}", args.folder_id))?;
     let id_width = items.iter().map(|i| i.id.len()).max().unwrap_or(0);
@@ -95,16 +106,28 @@ pub(crate) async fn mkdir(args: MkdirArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes each file; all are tried, and the command fails if any failed.
+/// Deletes each file (or folder); all are tried, and the command fails if
+/// any failed.
 pub(crate) async fn rm(args: RmArgs) -> anyhow::Result<()> {
     let client = args.conn.client()?;
-    let files = client.files();
+    let folders = args.folder || args.recursive;
+    let kind = if folders { "folder" } else { "file" };
     let mut failed: Option<anyhow::Error> = None;
     let total = args.file_ids.len();
     for id in &args.file_ids {
-        match files.delete_file_by_id(id, None).await {
-            Ok(()) if args.out.json => print_json(&json!({"id": id, "deleted": true})),
-            Ok(()) => outln!("deleted file {id}"),
+        let deleted = if folders {
+            client
+                .folders()
+                .delete_folder_by_id(id, args.recursive, None)
+                .await
+        } else {
+            client.files().delete_file_by_id(id, None).await
+        };
+        match deleted {
+            Ok(()) if args.out.json => {
+                print_json(&json!({"type": kind, "id": id, "deleted": true}))
+            }
+            Ok(()) => outln!("deleted {kind} {id}"),
             Err(e) => {
                 let e = anyhow::Error::from(e).context(format!("rm {id}"));
                 if total > 1 {
@@ -116,7 +139,7 @@ pub(crate) async fn rm(args: RmArgs) -> anyhow::Result<()> {
     }
     match failed {
         Some(e) if total == 1 => Err(e),
-        Some(_) => Err(anyhow::anyhow!("some files could not be deleted")),
+        Some(_) => Err(anyhow::anyhow!("some {kind}s could not be deleted")),
         None => Ok(()),
     }
 }

@@ -10,4 +10,5 @@ pub(crate) mod notices;
 pub(crate) mod progress;
 pub(crate) mod serve;
 pub(crate) mod session;
+pub(crate) mod tree;
 pub(crate) mod upload;

@@ -78,6 +78,11 @@ pub(crate) struct ServeArgs {
         requires = "tls_cert"
     )]
     tls_key: Option<PathBuf>,
+    /// A file holding the key (64 hex digits) that signs folder-listing
+    /// markers and download links. Replicas serving one database must
+    /// share it; by default each data directory generates its own.
+    #[arg(long, env = "BOXUP_SIGNING_KEY_FILE")]
+    signing_key_file: Option<PathBuf>,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -119,6 +124,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             // clap requires both or neither.
             _ => None,
         },
+        signing_key_file: args.signing_key_file.clone(),
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;

@@ -230,4 +230,30 @@ async fn serve_logs_each_request_with_the_id_its_client_sees() {
     .await;
     assert!(line.contains("status=404"), "{line}");
     assert!(line.contains("path=/2.0/files/123456789012"), "{line}");
+    // A download link is a credential too: its token is never logged.
+    let link_token = "c2VjcmV0LWxpbmstdG9rZW4tZm9yLXRlc3Rz";
+    let answer = reqwest::Client::new()
+        .get(format!("http://{addr}/downloads/{link_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 403);
+    let id = answer.headers()["box-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let line = crate::cli_support::within("the link request's log line", async {
+        loop {
+            let line = stderr.next_line().await.unwrap().expect("serve is running");
+            assert!(
+                !line.contains(link_token),
+                "a link token reached the log: {line}"
+            );
+            if line.contains(&id) {
+                return line;
+            }
+        }
+    })
+    .await;
+    assert!(line.contains("path=/downloads/…"), "{line}");
 }

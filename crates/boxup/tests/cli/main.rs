@@ -11,3 +11,4 @@ mod resume;
 mod serve_shutdown;
 mod serve_tls;
 mod transfer;
+mod tree;

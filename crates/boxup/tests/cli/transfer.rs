@@ -196,7 +196,10 @@ async fn folders_new_versions_listing_and_deletion() {
     );
 
     let rm = cli.run(&["rm", &id, "--json"]).await.ok().json();
-    assert_eq!(rm, serde_json::json!({"id": id, "deleted": true}));
+    assert_eq!(
+        rm,
+        serde_json::json!({"type": "file", "id": id, "deleted": true})
+    );
     assert_eq!(cli.run(&["ls", &folder]).await.ok().stdout, "");
     let gone = cli.run(&["rm", &id]).await;
     assert_eq!(gone.code(), Some(1));

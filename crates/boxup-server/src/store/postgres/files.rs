@@ -12,14 +12,16 @@
 
 use sqlx::PgConnection;
 
+use super::housekeeping::release_objects;
 use super::items::{check_name_free, check_parent, lock_names};
 use super::{DbResult, name_key, to_db};
 use crate::store::rows::{self, file_columns, version_columns};
 use crate::store::{
-    DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, NewContent, ObjectRef,
-    StoreError, UserId, VersionDecision, VersionId, VersionRecord,
+    DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, ItemId, NewContent,
+    ObjectRef, StoreError, UserId, VersionDecision, VersionId, VersionRecord,
 };
 
+/// `SELECT` of `file_columns!` from files joined to their current version.
 macro_rules! file_select {
     () => {
         concat!(
@@ -29,6 +31,8 @@ macro_rules! file_select {
         )
     };
 }
+
+pub(super) use file_select;
 
 pub(super) async fn get_file(
     c: &mut PgConnection,
@@ -138,7 +142,7 @@ async fn insert_version(
 
 /// A new file in `parent` with its first version, dated
 /// `values.modified_at`, under the name lock of the parent.
-async fn insert_file(
+pub(super) async fn insert_file(
     c: &mut PgConnection,
     owner: UserId,
     parent: FolderId,
@@ -178,7 +182,7 @@ async fn insert_file(
 }
 
 /// The record of a file row written with `values`.
-fn written_record(
+pub(super) fn written_record(
     (id, owner_id, parent_id, created_at): (FileId, UserId, FolderId, i64),
     values: &FileValues,
     version: VersionRecord,
@@ -199,7 +203,11 @@ fn written_record(
 }
 
 /// Locks the owner's file row `FOR UPDATE`; `NotFound` if there is none.
-async fn lock_file(c: &mut PgConnection, owner: UserId, id: FileId) -> DbResult<FileRecord> {
+pub(super) async fn lock_file(
+    c: &mut PgConnection,
+    owner: UserId,
+    id: FileId,
+) -> DbResult<FileRecord> {
     let locked: Option<i64> =
         sqlx::query_scalar("SELECT etag FROM files WHERE id = $1 AND owner_id = $2 FOR UPDATE")
             .bind(id)
@@ -228,7 +236,14 @@ async fn insert_new_version(
     let values = decide.decide(&current)?;
     let key = name_key(&values.name);
     lock_names(c, owner, current.parent_id).await?;
-    check_name_free(c, owner, current.parent_id, &key, Some(file_id)).await?;
+    check_name_free(
+        c,
+        owner,
+        current.parent_id,
+        &key,
+        Some(ItemId::File(file_id)),
+    )
+    .await?;
     let version =
         insert_version(c, VersionId::random(), file_id, content, values.modified_at).await?;
     sqlx::query(
@@ -281,19 +296,26 @@ pub(super) async fn delete_file(
 ) -> DbResult<()> {
     let current = lock_file(c, owner, id).await?;
     decide.decide(&current)?;
-    sqlx::query(
-        "INSERT INTO garbage (key) \
-         SELECT o.object_key FROM version_objects o \
-         JOIN file_versions v ON v.id = o.version_id WHERE v.file_id = $1 \
-         ORDER BY 1 ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(id)
-    .execute(&mut *c)
-    .await?;
+    let keys = file_object_keys(c, &[id]).await?;
     // Versions and their objects go by ON DELETE CASCADE.
     sqlx::query("DELETE FROM files WHERE id = $1")
         .bind(id)
         .execute(&mut *c)
         .await?;
-    Ok(())
+    release_objects(c, &keys).await
+}
+
+/// Every object key of every version of these files.
+pub(super) async fn file_object_keys(
+    c: &mut PgConnection,
+    files: &[FileId],
+) -> DbResult<Vec<String>> {
+    let ids: Vec<i64> = files.iter().map(|f| f.0).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT o.object_key FROM version_objects o \
+         JOIN file_versions v ON v.id = o.version_id WHERE v.file_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *c)
+    .await?)
 }

@@ -107,3 +107,22 @@ pub(super) async fn is_object_known(c: &mut PgConnection, key: &str) -> DbResult
     .fetch_one(&mut *c)
     .await?)
 }
+
+/// Queues for deletion those of `keys` that no file version uses any more
+/// (a copy shares its objects with the original). A concurrent copy of a
+/// file holds that file's row lock against its deletion, so a key is never
+/// released while a copy that uses it is being written.
+pub(super) async fn release_objects(c: &mut PgConnection, keys: &[String]) -> DbResult<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO garbage (key) SELECT k FROM UNNEST($1::text[]) AS k \
+         WHERE NOT EXISTS (SELECT 1 FROM version_objects WHERE object_key = k) \
+         ORDER BY 1 ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(keys)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

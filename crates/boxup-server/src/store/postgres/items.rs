@@ -8,10 +8,13 @@
 
 use sqlx::PgConnection;
 
+use super::files::file_select;
 use super::{DbResult, name_key, page_bound};
-use crate::store::rows::{self, folder_columns, user_columns};
+use crate::store::items::HalfQuery;
+use crate::store::rows::{self, file_columns, folder_columns, user_columns};
 use crate::store::{
-    FileId, FolderId, FolderRecord, ItemRef, NewFolder, StoreError, UserId, UserRecord,
+    FolderId, FolderRecord, ItemId, ItemRecord, ItemRef, ItemsChunk, ItemsPage, NewFolder,
+    StoreError, UserId, UserRecord,
 };
 
 // ---- users ----
@@ -88,7 +91,9 @@ pub(super) async fn get_folder(
 }
 
 /// `ParentNotFound` unless `parent` is the root or one of the owner's
-/// folders. (Folders are never deleted, so this needs no lock.)
+/// folders. The parent's row stays locked `FOR KEY SHARE` until commit, so
+/// a concurrent folder delete (which locks it `FOR UPDATE`) either went
+/// first (then the row is gone) or waits for this insert and then sees it.
 pub(super) async fn check_parent(
     c: &mut PgConnection,
     owner: UserId,
@@ -97,12 +102,13 @@ pub(super) async fn check_parent(
     if parent == FolderId::ROOT {
         return Ok(());
     }
-    let found: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2)")
-            .bind(parent)
-            .bind(owner)
-            .fetch_one(&mut *c)
-            .await?;
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2 FOR KEY SHARE)",
+    )
+    .bind(parent)
+    .bind(owner)
+    .fetch_one(&mut *c)
+    .await?;
     if found {
         Ok(())
     } else {
@@ -129,18 +135,32 @@ pub(super) async fn lock_names(
     Ok(())
 }
 
+/// Takes the transaction-scoped advisory lock on the owner's folder tree:
+/// held by every folder move, delete and copy, so that a cycle check or a
+/// subtree walk is not invalidated by another folder moving meanwhile.
+pub(super) async fn lock_tree(c: &mut PgConnection, owner: UserId) -> DbResult<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(\
+         concat_ws('/', 'boxup-tree', current_schema(), $1::bigint), 0))",
+    )
+    .bind(owner)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 /// `NameInUse` if a file or folder with this name key is in `parent`,
-/// except the file `except_file` itself (a file renamed to its own name).
+/// except the item `except` itself (an item renamed to its own name).
 /// The caller holds [`lock_names`] for (owner, parent).
 pub(super) async fn check_name_free(
     c: &mut PgConnection,
     owner: UserId,
     parent: FolderId,
     key: &str,
-    except_file: Option<FileId>,
+    except: Option<ItemId>,
 ) -> DbResult<()> {
     match find_item(c, owner, parent, key).await? {
-        Some(item) if except_file.is_none_or(|file| !item.is_file(file)) => {
+        Some(item) if except.is_none_or(|id| item.id != id) => {
             Err(StoreError::NameInUse(item).into())
         }
         _ => Ok(()),
@@ -153,13 +173,13 @@ pub(super) async fn check_name_free(
 /// `concat!` makes whole `&'static str` statements of them.
 macro_rules! folder_items {
     () => {
-        "SELECT 0::bigint AS kind, id, name, etag, NULL::bigint, NULL::text, NULL::bigint, name_key \
+        "SELECT 0::bigint AS kind, id, name, etag, NULL::bigint, NULL::text, NULL::bigint \
          FROM folders WHERE owner_id = $1 AND parent_id = $2"
     };
 }
 macro_rules! file_items {
     () => {
-        "SELECT 1::bigint AS kind, f.id, f.name, f.etag, v.id, v.sha1, v.size, f.name_key \
+        "SELECT 1::bigint AS kind, f.id, f.name, f.etag, v.id, v.sha1, v.size \
          FROM files f JOIN file_versions v ON v.id = f.current_version_id \
          WHERE f.owner_id = $1 AND f.parent_id = $2"
     };
@@ -186,38 +206,72 @@ pub(super) async fn find_item(
     row.as_ref().map(rows::item).transpose()
 }
 
-/// Runs in one REPEATABLE READ snapshot, so the count and the page agree.
+/// A page of a folder's items: folders first, then files (see
+/// `ItemsPage` for how the page splits). Runs in one REPEATABLE READ
+/// snapshot, so the counts and the page agree.
 pub(super) async fn list_items(
     c: &mut PgConnection,
     owner: UserId,
     parent: FolderId,
-    offset: u64,
-    limit: u64,
-) -> DbResult<(u64, Vec<ItemRef>)> {
-    let total: i64 = sqlx::query_scalar(
-        "SELECT (SELECT count(*) FROM folders WHERE owner_id = $1 AND parent_id = $2) \
-              + (SELECT count(*) FROM files WHERE owner_id = $1 AND parent_id = $2)",
+    page: &ItemsPage,
+) -> DbResult<ItemsChunk> {
+    let (folders, files): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM folders WHERE owner_id = $1 AND parent_id = $2), \
+                (SELECT count(*) FROM files WHERE owner_id = $1 AND parent_id = $2)",
     )
     .bind(owner)
     .bind(parent)
     .fetch_one(&mut *c)
     .await?;
-    // Folders first, then files; each by case-folded name, then exact name
-    // and id so that the order is total and pages never overlap.
-    let rows = sqlx::query(concat!(
-        folder_items!(),
-        " UNION ALL ",
-        file_items!(),
-        " ORDER BY 1, 8, 3, 2 LIMIT $3 OFFSET $4"
-    ))
-    .bind(owner)
-    .bind(parent)
-    .bind(page_bound(limit))
-    .bind(page_bound(offset))
-    .fetch_all(&mut *c)
-    .await?;
-    let items = rows.iter().map(rows::item).collect::<DbResult<Vec<_>>>()?;
-    Ok((total.unsigned_abs(), items))
+    let folders = folders.unsigned_abs();
+    let mut items = Vec::new();
+    if let Some(q) = page.folders_query(folders) {
+        const SQL: &str = concat!(
+            "SELECT ",
+            folder_columns!(),
+            " FROM folders WHERE owner_id = $1 AND parent_id = $2 \
+             AND ($3::text IS NULL OR (name_key, name, id) > ($3, $4, $5)) \
+             ORDER BY name_key, name, id LIMIT $6 OFFSET $7"
+        );
+        let rows = half(SQL, owner, parent, &q).fetch_all(&mut *c).await?;
+        for row in &rows {
+            items.push(ItemRecord::Folder(rows::folder(row)?));
+        }
+    }
+    if let Some(q) = page.files_query(folders, items.len()) {
+        const SQL: &str = concat!(
+            file_select!(),
+            " WHERE f.owner_id = $1 AND f.parent_id = $2 \
+             AND ($3::text IS NULL OR (f.name_key, f.name, f.id) > ($3, $4, $5)) \
+             ORDER BY f.name_key, f.name, f.id LIMIT $6 OFFSET $7"
+        );
+        let rows = half(SQL, owner, parent, &q).fetch_all(&mut *c).await?;
+        for row in &rows {
+            items.push(ItemRecord::File(rows::file(row)?));
+        }
+    }
+    Ok(ItemsChunk {
+        total: folders + files.unsigned_abs(),
+        items,
+    })
+}
+
+/// One half of a listing (`$1` owner, `$2` parent, `$3..$5` the cursor,
+/// `$6` limit, `$7` offset).
+fn half(
+    sql: &'static str,
+    owner: UserId,
+    parent: FolderId,
+    q: &HalfQuery<'_>,
+) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    sqlx::query(sql)
+        .bind(owner)
+        .bind(parent)
+        .bind(q.after.map(|c| c.name_key.clone()))
+        .bind(q.after.map(|c| c.name.clone()))
+        .bind(q.after.map(|c| c.id))
+        .bind(page_bound(q.limit))
+        .bind(page_bound(q.offset))
 }
 
 pub(super) async fn create_folder(c: &mut PgConnection, new: &NewFolder) -> DbResult<FolderRecord> {

@@ -91,12 +91,14 @@
 //!   semantic conflicts become the same variants as in SQLite.
 
 mod conn;
+mod edits;
 mod files;
 mod housekeeping;
 mod ids;
 mod items;
 mod schema;
 mod sessions;
+mod tree;
 mod values;
 
 use async_trait::async_trait;
@@ -195,14 +197,49 @@ impl MetadataStore for PostgresMetadataStore {
         &self,
         owner: UserId,
         parent: FolderId,
-        offset: u64,
-        limit: u64,
-    ) -> StoreResult<(u64, Vec<ItemRef>)> {
-        let args = (owner, parent, offset, limit);
-        self.read(&args, |c, &(owner, parent, offset, limit)| {
-            Box::pin(items::list_items(c, owner, parent, offset, limit))
+        page: ItemsPage,
+    ) -> StoreResult<ItemsChunk> {
+        let args = (owner, parent, page);
+        self.read(&args, |c, (owner, parent, page)| {
+            Box::pin(items::list_items(c, *owner, *parent, page))
         })
         .await
+    }
+
+    async fn update_folder(
+        &self,
+        owner: UserId,
+        id: FolderId,
+        decide: FolderMoveDecision,
+    ) -> StoreResult<FolderRecord> {
+        self.write(&(owner, id, decide), |c, (owner, id, decide)| {
+            Box::pin(tree::update_folder(c, *owner, *id, decide))
+        })
+        .await
+    }
+
+    async fn delete_folder(
+        &self,
+        owner: UserId,
+        id: FolderId,
+        recursive: bool,
+        decide: FolderDeleteDecision,
+    ) -> StoreResult<()> {
+        let args = (owner, id, recursive, decide);
+        self.write(&args, |c, (owner, id, recursive, decide)| {
+            Box::pin(tree::delete_folder(c, *owner, *id, *recursive, decide))
+        })
+        .await
+    }
+
+    async fn copy_folder(&self, copy: FolderCopy) -> StoreResult<FolderRecord> {
+        self.write(&copy, |c, copy| Box::pin(tree::copy_folder(c, copy)))
+            .await
+    }
+
+    async fn space_used(&self, owner: UserId) -> StoreResult<u64> {
+        self.single(&owner, |c, &owner| Box::pin(tree::space_used(c, owner)))
+            .await
     }
 
     async fn get_file(&self, owner: UserId, id: FileId) -> StoreResult<Option<FileRecord>> {
@@ -242,6 +279,23 @@ impl MetadataStore for PostgresMetadataStore {
             ))
         })
         .await
+    }
+
+    async fn update_file(
+        &self,
+        owner: UserId,
+        id: FileId,
+        decide: FileMoveDecision,
+    ) -> StoreResult<FileRecord> {
+        self.write(&(owner, id, decide), |c, (owner, id, decide)| {
+            Box::pin(edits::update_file(c, *owner, *id, decide))
+        })
+        .await
+    }
+
+    async fn copy_file(&self, copy: FileCopy) -> StoreResult<FileRecord> {
+        self.write(&copy, |c, copy| Box::pin(edits::copy_one_file(c, copy)))
+            .await
     }
 
     async fn delete_file(

@@ -2,15 +2,17 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::housekeeping::release_objects;
 use super::items::{check_name_free, check_parent};
 use super::{DbResult, name_key, new_id, to_db};
 use crate::store::rows::{self, file_columns, version_columns};
 use crate::store::{
-    DeleteDecision, FileId, FileRecord, FileValues, FileWrite, FolderId, NewContent, ObjectRef,
-    StoreError, UserId, VersionDecision, VersionId, VersionRecord,
+    DeleteDecision, FileCopy, FileId, FileMoveDecision, FileRecord, FileValues, FileWrite,
+    FolderId, ItemId, NewContent, ObjectRef, StoreError, UserId, VersionDecision, VersionId,
+    VersionRecord,
 };
 
-const FILE_SELECT: &str = concat!(
+pub(super) const FILE_SELECT: &str = concat!(
     "SELECT ",
     file_columns!(),
     " FROM files f JOIN file_versions v ON v.id = f.current_version_id"
@@ -103,7 +105,7 @@ fn insert_version(
 }
 
 /// A new file in `parent` with its first version, dated `values.modified_at`.
-fn insert_file(
+pub(super) fn insert_file(
     tx: &Transaction<'_>,
     owner: UserId,
     parent: FolderId,
@@ -153,7 +155,13 @@ fn insert_new_version(
     let current = get_file(tx, owner, file_id)?.ok_or(StoreError::NotFound)?;
     let values = decide.decide(&current)?;
     let key = name_key(&values.name);
-    check_name_free(tx, owner, current.parent_id, &key, Some(file_id))?;
+    check_name_free(
+        tx,
+        owner,
+        current.parent_id,
+        &key,
+        Some(ItemId::File(file_id)),
+    )?;
     let version_id = insert_version(tx, file_id, content, values.modified_at)?;
     tx.prepare_cached(
         "UPDATE files SET name = ?1, name_key = ?2, etag = ?3, current_version_id = ?4, \
@@ -199,14 +207,77 @@ pub(super) fn delete_file(
 ) -> DbResult<()> {
     let current = get_file(tx, owner, id)?.ok_or(StoreError::NotFound)?;
     decide.decide(&current)?;
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO garbage (key) \
-         SELECT o.object_key FROM version_objects o \
-         JOIN file_versions v ON v.id = o.version_id WHERE v.file_id = ?1",
-    )?
-    .execute([id])?;
+    let keys = file_object_keys(tx, id)?;
     // Versions and their objects go by ON DELETE CASCADE.
     tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
         .execute([id])?;
-    Ok(())
+    release_objects(tx, &keys)
+}
+
+/// Every object key of every version of a file (a copy's keys too).
+pub(super) fn file_object_keys(tx: &Transaction<'_>, id: FileId) -> DbResult<Vec<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT DISTINCT o.object_key FROM version_objects o \
+         JOIN file_versions v ON v.id = o.version_id WHERE v.file_id = ?1",
+    )?;
+    let keys = stmt.query_map([id], |r| r.get(0))?;
+    Ok(keys.collect::<rusqlite::Result<Vec<String>>>()?)
+}
+
+/// Renames, moves or re-describes a file (see `MetadataStore::update_file`).
+pub(super) fn update_file(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    id: FileId,
+    decide: &FileMoveDecision,
+) -> DbResult<FileRecord> {
+    let current = get_file(tx, owner, id)?.ok_or(StoreError::NotFound)?;
+    let to = decide.decide(&current)?;
+    if to.parent_id != current.parent_id {
+        check_parent(tx, owner, to.parent_id)?;
+    }
+    let key = name_key(&to.values.name);
+    check_name_free(tx, owner, to.parent_id, &key, Some(ItemId::File(id)))?;
+    let v = &to.values;
+    tx.prepare_cached(
+        "UPDATE files SET parent_id = ?1, name = ?2, name_key = ?3, description = ?4, \
+         etag = ?5, modified_at = ?6, content_created_at = ?7, content_modified_at = ?8 \
+         WHERE id = ?9",
+    )?
+    .execute(params![
+        to.parent_id,
+        v.name,
+        key,
+        v.description,
+        v.etag,
+        v.modified_at,
+        v.content_created_at,
+        v.content_modified_at,
+        id,
+    ])?;
+    load_file(tx, owner, id)
+}
+
+/// A new file made of `source`'s current version: its version row is new,
+/// its objects are the source's (see `MetadataStore::copy_file`).
+pub(super) fn copy_file(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    source: &FileRecord,
+    parent: FolderId,
+    values: &FileValues,
+) -> DbResult<FileRecord> {
+    let content = NewContent {
+        size: source.version.size,
+        sha1: source.version.sha1.clone(),
+        objects: version_objects(tx, source.version.id)?,
+    };
+    insert_file(tx, owner, parent, values, &content)
+}
+
+/// `MetadataStore::copy_file`.
+pub(super) fn copy_one_file(tx: &Transaction<'_>, copy: &FileCopy) -> DbResult<FileRecord> {
+    let source = get_file(tx, copy.owner_id, copy.source)?.ok_or(StoreError::NotFound)?;
+    let values = copy.decide.decide(&source)?;
+    copy_file(tx, copy.owner_id, &source, copy.parent_id, &values)
 }

@@ -65,3 +65,17 @@ pub(super) fn is_object_known(tx: &Transaction<'_>, key: &str) -> DbResult<bool>
         )?
         .query_row(params![key], |r| r.get(0))?)
 }
+
+/// Queues for deletion those of `keys` that no file version uses any more
+/// (a copied file shares its objects with the original, so deleting one
+/// of them frees nothing while the other lives).
+pub(super) fn release_objects(tx: &Transaction<'_>, keys: &[String]) -> DbResult<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO garbage (key) SELECT ?1 \
+         WHERE NOT EXISTS (SELECT 1 FROM version_objects WHERE object_key = ?1)",
+    )?;
+    for key in keys {
+        stmt.execute([key])?;
+    }
+    Ok(())
+}

@@ -2,9 +2,14 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::files::FILE_SELECT;
 use super::{DbResult, name_key, new_id, page_bound};
+use crate::store::items::HalfQuery;
 use crate::store::rows::{self, folder_columns};
-use crate::store::{FileId, FolderId, FolderRecord, ItemRef, NewFolder, StoreError, UserId};
+use crate::store::{
+    FolderId, FolderRecord, ItemId, ItemRecord, ItemRef, ItemsChunk, ItemsPage, NewFolder,
+    StoreError, UserId,
+};
 
 pub(super) fn get_folder(
     tx: &Transaction<'_>,
@@ -38,25 +43,25 @@ pub(super) fn check_parent(tx: &Transaction<'_>, owner: UserId, parent: FolderId
 }
 
 /// `NameInUse` if a file or folder with this name key is in `parent`,
-/// except the file `except_file` itself (a file renamed to its own name).
+/// except the item `except` itself (an item renamed to its own name).
 pub(super) fn check_name_free(
     tx: &Transaction<'_>,
     owner: UserId,
     parent: FolderId,
     key: &str,
-    except_file: Option<FileId>,
+    except: Option<ItemId>,
 ) -> DbResult<()> {
     match find_item(tx, owner, parent, key)? {
-        Some(item) if except_file.is_none_or(|file| !item.is_file(file)) => {
+        Some(item) if except.is_none_or(|id| item.id != id) => {
             Err(StoreError::NameInUse(item).into())
         }
         _ => Ok(()),
     }
 }
 
-const FOLDER_ITEMS: &str = "SELECT 0, id, name, etag, NULL, NULL, NULL, name_key \
+const FOLDER_ITEMS: &str = "SELECT 0, id, name, etag, NULL, NULL, NULL \
      FROM folders WHERE owner_id = ?1 AND parent_id = ?2";
-const FILE_ITEMS: &str = "SELECT 1, f.id, f.name, f.etag, v.id, v.sha1, v.size, f.name_key \
+const FILE_ITEMS: &str = "SELECT 1, f.id, f.name, f.etag, v.id, v.sha1, v.size \
      FROM files f JOIN file_versions v ON v.id = f.current_version_id \
      WHERE f.owner_id = ?1 AND f.parent_id = ?2";
 
@@ -76,30 +81,73 @@ pub(super) fn find_item(
         .optional()?)
 }
 
+/// A page of a folder's items: folders first, then files (see
+/// `ItemsPage` for how the page splits between the two).
 pub(super) fn list_items(
     tx: &Transaction<'_>,
     owner: UserId,
     parent: FolderId,
-    offset: u64,
-    limit: u64,
-) -> DbResult<(u64, Vec<ItemRef>)> {
-    let total: i64 = tx
-        .prepare_cached(
-            "SELECT (SELECT COUNT(*) FROM folders WHERE owner_id = ?1 AND parent_id = ?2) \
-                  + (SELECT COUNT(*) FROM files WHERE owner_id = ?1 AND parent_id = ?2)",
-        )?
-        .query_row(params![owner, parent], |r| r.get(0))?;
-    // Folders first, then files; each by case-folded name, then exact name
-    // and id so that the order is total and pages never overlap.
-    let sql =
-        format!("{FOLDER_ITEMS} UNION ALL {FILE_ITEMS} ORDER BY 1, 8, 3, 2 LIMIT ?3 OFFSET ?4");
-    let mut stmt = tx.prepare_cached(&sql)?;
+    page: &ItemsPage,
+) -> DbResult<ItemsChunk> {
+    let count = |table: &str| -> DbResult<u64> {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE owner_id = ?1 AND parent_id = ?2");
+        let n: i64 = tx
+            .prepare_cached(&sql)?
+            .query_row(params![owner, parent], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    };
+    let (folders, files) = (count("folders")?, count("files")?);
+    let mut items = Vec::new();
+    if let Some(q) = page.folders_query(folders) {
+        let sql = concat!(
+            "SELECT ",
+            folder_columns!(),
+            " FROM folders WHERE owner_id = ?1 AND parent_id = ?2 \
+             AND (?3 IS NULL OR (name_key, name, id) > (?3, ?4, ?5)) \
+             ORDER BY name_key, name, id LIMIT ?6 OFFSET ?7"
+        );
+        let rows = query_half(tx, sql, owner, parent, &q, |row| rows::folder(row))?;
+        items.extend(rows.into_iter().map(ItemRecord::Folder));
+    }
+    if let Some(q) = page.files_query(folders, items.len()) {
+        let sql = format!(
+            "{FILE_SELECT} WHERE f.owner_id = ?1 AND f.parent_id = ?2 \
+             AND (?3 IS NULL OR (f.name_key, f.name, f.id) > (?3, ?4, ?5)) \
+             ORDER BY f.name_key, f.name, f.id LIMIT ?6 OFFSET ?7"
+        );
+        let rows = query_half(tx, &sql, owner, parent, &q, |row| rows::file(row))?;
+        items.extend(rows.into_iter().map(ItemRecord::File));
+    }
+    Ok(ItemsChunk {
+        total: folders + files,
+        items,
+    })
+}
+
+/// Runs one half of a listing (`?1` owner, `?2` parent, `?3..?5` the
+/// cursor, `?6` limit, `?7` offset).
+fn query_half<T>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    owner: UserId,
+    parent: FolderId,
+    q: &HalfQuery<'_>,
+    decode: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> DbResult<Vec<T>> {
+    let mut stmt = tx.prepare_cached(sql)?;
     let rows = stmt.query_map(
-        params![owner, parent, page_bound(limit), page_bound(offset)],
-        |row| rows::item(row),
+        params![
+            owner,
+            parent,
+            q.after.map(|c| c.name_key.as_str()),
+            q.after.map(|c| c.name.as_str()),
+            q.after.map(|c| c.id),
+            page_bound(q.limit),
+            page_bound(q.offset)
+        ],
+        |row| decode(row),
     )?;
-    let items = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((total.unsigned_abs(), items))
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 pub(super) fn create_folder(tx: &Transaction<'_>, new: &NewFolder) -> DbResult<FolderRecord> {

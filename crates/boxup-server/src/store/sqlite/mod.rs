@@ -31,6 +31,7 @@ mod schema;
 mod sessions;
 #[cfg(test)]
 mod tests;
+mod tree;
 mod values;
 
 use std::sync::{Arc, Mutex};
@@ -175,11 +176,39 @@ impl MetadataStore for SqliteMetadataStore {
         &self,
         owner: UserId,
         parent: FolderId,
-        offset: u64,
-        limit: u64,
-    ) -> StoreResult<(u64, Vec<ItemRef>)> {
-        self.read(move |tx| items::list_items(tx, owner, parent, offset, limit))
+        page: ItemsPage,
+    ) -> StoreResult<ItemsChunk> {
+        self.read(move |tx| items::list_items(tx, owner, parent, &page))
             .await
+    }
+
+    async fn update_folder(
+        &self,
+        owner: UserId,
+        id: FolderId,
+        decide: FolderMoveDecision,
+    ) -> StoreResult<FolderRecord> {
+        self.write(move |tx| tree::update_folder(tx, owner, id, &decide))
+            .await
+    }
+
+    async fn delete_folder(
+        &self,
+        owner: UserId,
+        id: FolderId,
+        recursive: bool,
+        decide: FolderDeleteDecision,
+    ) -> StoreResult<()> {
+        self.write(move |tx| tree::delete_folder(tx, owner, id, recursive, &decide))
+            .await
+    }
+
+    async fn copy_folder(&self, copy: FolderCopy) -> StoreResult<FolderRecord> {
+        self.write(move |tx| tree::copy_folder(tx, &copy)).await
+    }
+
+    async fn space_used(&self, owner: UserId) -> StoreResult<u64> {
+        self.read(move |tx| tree::space_used(tx, owner)).await
     }
 
     async fn get_file(&self, owner: UserId, id: FileId) -> StoreResult<Option<FileRecord>> {
@@ -204,6 +233,20 @@ impl MetadataStore for SqliteMetadataStore {
     async fn write_file(&self, change: FileChange) -> StoreResult<FileRecord> {
         self.write(move |tx| files::write_file(tx, change.owner_id, &change.write, &change.content))
             .await
+    }
+
+    async fn update_file(
+        &self,
+        owner: UserId,
+        id: FileId,
+        decide: FileMoveDecision,
+    ) -> StoreResult<FileRecord> {
+        self.write(move |tx| files::update_file(tx, owner, id, &decide))
+            .await
+    }
+
+    async fn copy_file(&self, copy: FileCopy) -> StoreResult<FileRecord> {
+        self.write(move |tx| files::copy_one_file(tx, &copy)).await
     }
 
     async fn delete_file(

@@ -19,6 +19,7 @@ pub use std::sync::Arc;
 pub use std::time::Duration;
 
 pub use boxup_server::service::policy::{self, FileAttributes, Preconditions};
+pub use boxup_server::store::conformance::metadata::listed;
 pub use boxup_server::store::postgres::{PostgresMetadataStore, PostgresOptions, SCHEMA_VERSION};
 pub use boxup_server::store::{
     CommitSession, FileChange, FileId, FileWrite, FolderId, Frontier, ID_MAX, ID_MIN, ItemId,

@@ -61,10 +61,7 @@ pub async fn check_commit_new_file(store: &dyn MetadataStore) {
         matches!(e, StoreError::SessionNotOpen(SessionState::Committed)),
         "{e:?}"
     );
-    assert_eq!(
-        store.list_items(owner, folder.id, 0, 10).await.unwrap().0,
-        1
-    );
+    assert_eq!(listed(store, owner, folder.id, 0, 10).await.0, 1);
     for p in &parts {
         assert!(!in_garbage(store, &p.object_key).await);
     }
@@ -192,14 +189,7 @@ pub async fn check_commit_name_conflict(store: &dyn MetadataStore) {
         (SessionState::Open, None, 2)
     );
     assert_eq!(store.list_parts(&s.id, 0, 10).await.unwrap(), (2, parts));
-    assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        1
-    );
+    assert_eq!(listed(store, owner, FolderId::ROOT, 0, 10).await.0, 1);
     // A new version whose new name clashes with a sibling.
     let a = store
         .write_file(new_file(owner, FolderId::ROOT, "a.txt"))
@@ -244,14 +234,7 @@ pub async fn check_commit_rejected(store: &dyn MetadataStore) {
     let e = err(store.commit_session(foreign).await);
     assert!(matches!(e, StoreError::NotFound), "foreign: {e:?}");
     assert_eq!(state(store, &s.id).await, Some(SessionState::Open));
-    assert_eq!(
-        store
-            .list_items(stranger, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        0
-    );
+    assert_eq!(listed(store, stranger, FolderId::ROOT, 0, 10).await.0, 0);
 
     let expired = SessionRecord {
         expires_at: NOW - 1,
@@ -287,14 +270,7 @@ pub async fn check_commit_rejected(store: &dyn MetadataStore) {
     let e = err(store.commit_session(commit(&late, 1)).await);
     assert!(matches!(e, StoreError::NotFound), "deleted file: {e:?}");
     assert_eq!(state(store, &late.id).await, Some(SessionState::Open));
-    assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        0
-    );
+    assert_eq!(listed(store, owner, FolderId::ROOT, 0, 10).await.0, 0);
 }
 
 pub async fn check_concurrent_commit(store: &dyn MetadataStore) {
@@ -311,10 +287,7 @@ pub async fn check_concurrent_commit(store: &dyn MetadataStore) {
         }
     }
     assert_eq!(files.len(), 1, "exactly one commit wins");
-    let (total, items) = store
-        .list_items(owner, FolderId::ROOT, 0, 10)
-        .await
-        .unwrap();
+    let (total, items) = listed(store, owner, FolderId::ROOT, 0, 10).await;
     assert_eq!((total, items), (1, vec![file_ref(&files[0])]));
     assert_eq!(
         store.version_objects(files[0].version.id).await.unwrap(),

@@ -206,14 +206,7 @@ pub async fn check_delete_file_garbage(store: &dyn MetadataStore) {
         .delete_file(owner, other.id, &delete_if(None))
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        1
-    );
+    assert_eq!(listed(store, owner, FolderId::ROOT, 0, 10).await.0, 1);
 }
 
 pub async fn check_concurrent_create_same_name(store: &dyn MetadataStore) {
@@ -235,10 +228,7 @@ pub async fn check_concurrent_create_same_name(store: &dyn MetadataStore) {
         );
     }
     assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap(),
+        listed(store, owner, FolderId::ROOT, 0, 10).await,
         (1, winners)
     );
 }

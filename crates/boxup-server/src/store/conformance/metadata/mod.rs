@@ -19,12 +19,14 @@ mod commit;
 mod files;
 mod housekeeping;
 mod sessions;
+mod tree;
 mod users_items;
 
 pub use commit::*;
 pub use files::*;
 pub use housekeeping::*;
 pub use sessions::*;
+pub use tree::*;
 pub use users_items::*;
 
 /// The `now` of most calls; sessions created here expire at `LATER`.
@@ -106,12 +108,37 @@ macro_rules! __metadata_checks {
             check_expire_sessions,
             check_garbage_forget,
             check_is_object_known,
+            check_list_items_by_marker,
+            check_update_file,
+            check_update_folder_and_cycles,
+            check_delete_folder,
+            check_copy_file_shares_objects,
+            check_copy_folder_tree,
+            check_space_used,
         }
     };
 }
 
 /// One check of the suite, as a function a harness can call.
 pub type Check = for<'a> fn(&'a dyn MetadataStore) -> futures::future::BoxFuture<'a, ()>;
+
+/// A page by offset, in brief: `(total, items)`.
+pub async fn listed(
+    store: &(impl MetadataStore + ?Sized),
+    owner: UserId,
+    parent: FolderId,
+    offset: u64,
+    limit: u64,
+) -> (u64, Vec<ItemRef>) {
+    let chunk = store
+        .list_items(owner, parent, ItemsPage::Offset { offset, limit })
+        .await
+        .unwrap();
+    (
+        chunk.total,
+        chunk.items.iter().map(ItemRecord::brief).collect(),
+    )
+}
 
 /// Every check of the suite with its name, for a harness that builds its
 /// own tests (the PostgreSQL one, which marks them ignored without a server).

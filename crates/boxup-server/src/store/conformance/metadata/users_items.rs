@@ -97,38 +97,26 @@ pub async fn check_list_items_order_and_paging(store: &dyn MetadataStore) {
         file_ref(&files[0]),
     ];
     assert_eq!(
-        store.list_items(owner, parent.id, 0, 100).await.unwrap(),
+        listed(store, owner, parent.id, 0, 100).await,
         (5, expected.clone())
     );
     assert_eq!(
-        store.list_items(owner, parent.id, 2, 2).await.unwrap(),
+        listed(store, owner, parent.id, 2, 2).await,
         (5, expected[2..4].to_vec())
     );
     assert_eq!(
-        store.list_items(owner, parent.id, 4, 10).await.unwrap(),
+        listed(store, owner, parent.id, 4, 10).await,
         (5, expected[4..].to_vec())
     );
-    assert_eq!(
-        store.list_items(owner, parent.id, 5, 10).await.unwrap(),
-        (5, vec![])
-    );
-    assert_eq!(
-        store.list_items(owner, parent.id, 0, 0).await.unwrap(),
-        (5, vec![])
-    );
+    assert_eq!(listed(store, owner, parent.id, 5, 10).await, (5, vec![]));
+    assert_eq!(listed(store, owner, parent.id, 0, 0).await, (5, vec![]));
     // The root holds only `list`; an empty folder lists nothing.
     assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 100)
-            .await
-            .unwrap(),
+        listed(store, owner, FolderId::ROOT, 0, 100).await,
         (1, vec![folder_ref(&parent)])
     );
     assert_eq!(
-        store
-            .list_items(owner, folders[0].id, 0, 100)
-            .await
-            .unwrap(),
+        listed(store, owner, folders[0].id, 0, 100).await,
         (0, vec![])
     );
 }
@@ -188,14 +176,7 @@ pub async fn check_name_conflict_case_insensitive(store: &dyn MetadataStore) {
         .write_file(new_file(owner, FolderId::ROOT, "Report.PDF.bak"))
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 100)
-            .await
-            .unwrap()
-            .0,
-        4
-    );
+    assert_eq!(listed(store, owner, FolderId::ROOT, 0, 100).await.0, 4);
 }
 
 pub async fn check_find_by_name(store: &dyn MetadataStore) {
@@ -240,22 +221,8 @@ pub async fn check_parent_not_found(store: &dyn MetadataStore) {
         let e = err(store.write_file(new_file(owner, parent, "x")).await);
         assert!(matches!(e, StoreError::ParentNotFound), "{parent}: {e:?}");
     }
-    assert_eq!(
-        store
-            .list_items(owner, FolderId::ROOT, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        1
-    );
-    assert_eq!(
-        store
-            .list_items(stranger, foreign.id, 0, 10)
-            .await
-            .unwrap()
-            .0,
-        0
-    );
+    assert_eq!(listed(store, owner, FolderId::ROOT, 0, 10).await.0, 1);
+    assert_eq!(listed(store, stranger, foreign.id, 0, 10).await.0, 0);
 }
 
 pub async fn check_owner_scoping(store: &dyn MetadataStore) {
@@ -292,14 +259,8 @@ pub async fn check_owner_scoping(store: &dyn MetadataStore) {
             .unwrap(),
         None
     );
-    assert_eq!(
-        store.list_items(b, FolderId::ROOT, 0, 10).await.unwrap(),
-        (0, vec![])
-    );
-    assert_eq!(
-        store.list_items(b, folder.id, 0, 10).await.unwrap(),
-        (0, vec![])
-    );
+    assert_eq!(listed(store, b, FolderId::ROOT, 0, 10).await, (0, vec![]));
+    assert_eq!(listed(store, b, folder.id, 0, 10).await, (0, vec![]));
     let e = err(store.write_file(new_version(b, file.id, None, 2)).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
     let e = err(store.delete_file(b, file.id, &delete_if(None)).await);

@@ -1,0 +1,91 @@
+//! Download handlers: the authenticated redirect and the signed link it
+//! points to (docs/protocol.md §5.4).
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header as h};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::extract::{Id, QueryParams, header};
+use crate::error::ApiResult;
+use crate::service::{Caller, Download, Origin};
+
+/// `GET /files/{id}/content`: 302 to a signed, expiring download URL.
+pub(super) async fn redirect(
+    State(s): State<AppState>,
+    caller: Caller,
+    origin: Origin,
+    Id(id): Id,
+    params: QueryParams,
+) -> ApiResult<Response> {
+    let url = s
+        .service
+        .download_url(&caller, &id, params.version.as_deref(), &origin)
+        .await?;
+    let mut response = StatusCode::FOUND.into_response();
+    let location = HeaderValue::from_str(&url).expect("signed URLs are ASCII");
+    response.headers_mut().insert(h::LOCATION, location);
+    Ok(response)
+}
+
+/// `GET /downloads/{token}`: the bytes, for whoever holds the link.
+pub(super) async fn by_link(
+    State(s): State<AppState>,
+    Id(token): Id,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let range = header(&headers, "range");
+    let d = s.service.download_by_link(&token, range).await?;
+    Ok(bytes_response(d))
+}
+
+/// A download's bytes with their headers: 200, or 206 for a range.
+fn bytes_response(d: Download) -> Response {
+    let (status, len) = match d.range {
+        Some((first, last)) => (StatusCode::PARTIAL_CONTENT, last - first + 1),
+        None => (StatusCode::OK, d.total),
+    };
+    let mut response = Response::new(Body::from_stream(d.body));
+    *response.status_mut() = status;
+    let out = response.headers_mut();
+    out.insert(
+        h::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    out.insert(h::CONTENT_LENGTH, HeaderValue::from(len));
+    out.insert(h::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    // A link's bytes never change: the URL names one version.
+    out.insert(
+        h::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", d.etag)) {
+        out.insert(h::ETAG, v);
+    }
+    if let Some((first, last)) = d.range {
+        let v = format!("bytes {first}-{last}/{}", d.total);
+        out.insert(h::CONTENT_RANGE, HeaderValue::from_str(&v).expect("ascii"));
+    } else if let Ok(v) = HeaderValue::from_str(&format!("sha={}", sha1_b64(&d.sha1))) {
+        out.insert("digest", v);
+    }
+    // The name is data: percent-encoded (RFC 5987), never interpreted.
+    let encoded: String = d
+        .name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
+        out.insert(h::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn sha1_b64(hex: &str) -> String {
+    boxup_protocol::Sha1Digest::from_hex(hex)
+        .map(|d| d.to_base64())
+        .unwrap_or_default()
+}
