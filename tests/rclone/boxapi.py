@@ -29,6 +29,8 @@ API = "https://api.box.com/2.0"
 UPLOAD = "https://upload.box.com/api/2.0"
 TLS = ssl.create_default_context(cafile=os.environ["BOXAPI_CA"])
 TOKEN = os.environ["BOXAPI_TOKEN"]
+# Listing entries are mini objects unless fields are asked for, as at Box.
+FIELDS = "type,id,name,size,sha1,etag,sequence_id"
 
 
 class Missing(Exception):
@@ -52,7 +54,7 @@ def entries(folder_id):
     """Every entry of a folder, walking offset pages."""
     out, offset = [], 0
     while True:
-        query = urllib.parse.urlencode({"limit": 1000, "offset": offset})
+        query = urllib.parse.urlencode({"limit": 1000, "offset": offset, "fields": FIELDS})
         page = call("GET", f"{API}/folders/{folder_id}/items?{query}")
         out.extend(page["entries"])
         offset += len(page["entries"])

@@ -42,6 +42,7 @@ check_check() {
     local f
     for f in c1 c2 c3; do seed "$L/checked/$f.bin" "checked/$f.bin" || return; done
     rcl_ok check "$L/checked" box:checked || return
+    grep -q 'Using sha1 for hash comparisons' "$CHECK_LOG" || fail "rclone check did not compare SHA-1s"
     grep -q '0 differences found' "$CHECK_LOG" || fail "rclone check did not report 0 differences"
     grep -q '3 matching files' "$CHECK_LOG" || fail "rclone check did not report 3 matching files"
     ! grep -qiE 'no hashes in common|size.only' "$CHECK_LOG" ||
@@ -93,7 +94,8 @@ overwrite() {
     before="$(api stat "$dir/file.bin")" || fail "cannot stat the seeded file" || return
     rcl_ok copyto "$new" "box:$dir/file.bin" || return
     expect_file "$dir/file.bin" "$new" || return
-    local id="$(field "$before" id)"
+    local id
+    id="$(field "$before" id)"
     [[ "$(field "$ITEM" id)" == "$id" ]] ||
         fail "the file's id changed from $id to $(field "$ITEM" id): not a new version"
     [[ "$(field "$ITEM" etag)" != "$(field "$before" etag)" ]] ||

@@ -1,7 +1,9 @@
 //! `boxup serve --tls-cert --tls-key` on the real binary, with a CA made
 //! for each test (`cli_support::tls`): an authenticated request over https
 //! succeeds for a client trusting only that CA, the URLs the server builds
-//! say https, plain HTTP on the same port gets no HTTP answer, the graceful
+//! say https, plain HTTP on the same port gets no HTTP answer, the `boxup`
+//! CLI uploads and downloads over https trusting the CA that
+//! `SSL_CERT_FILE` names, the graceful
 //! shutdown lets a part upload in flight over TLS finish, and every bad
 //! flag or file is refused at start-up, naming the file, before anything
 //! is created.
@@ -19,7 +21,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 use crate::cli_support::tls::{Pki, read_response};
-use crate::cli_support::{clean, within};
+use crate::cli_support::{Cli, clean, sha1_hex, within};
 
 const TOKEN: &str = "t";
 const PART: usize = 1 << 20;
@@ -156,6 +158,39 @@ async fn https_serves_authenticated_requests_and_plain_http_gets_no_answer() {
         !reply.starts_with(b"HTTP/"),
         "plain HTTP got {:?}",
         String::from_utf8_lossy(&reply)
+    );
+}
+
+#[tokio::test]
+async fn the_cli_uploads_and_downloads_over_https_trusting_ssl_cert_file() {
+    let pki = Pki::new();
+    let data = tempfile::tempdir().unwrap();
+    let server = TlsServe::start(&pki, data.path(), false).await;
+    let cli = Cli::new(&server.url(""));
+    let (path, bytes) = cli.file("f.bin", 3 * PART + 5, 7);
+    let run = |args: &[&str]| {
+        let mut cmd = cli.command(args);
+        cmd.env("SSL_CERT_FILE", &pki.ca);
+        within("the CLI", cmd.output())
+    };
+    let up = run(&["upload", path.to_str().unwrap(), "--json"])
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    assert!(up.status.success(), "upload: {stderr}");
+    let file: serde_json::Value = serde_json::from_slice(&up.stdout).expect("JSON");
+    assert_eq!(file["sha1"], sha1_hex(&bytes), "{file}");
+    let id = file["id"].as_str().expect("an id").to_owned();
+
+    let copy = cli.work.join("copy.bin");
+    let down = run(&["download", &id, "-o", copy.to_str().unwrap()])
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&down.stderr);
+    assert!(down.status.success(), "download: {stderr}");
+    assert!(
+        std::fs::read(&copy).unwrap() == bytes,
+        "the downloaded bytes differ"
     );
 }
 

@@ -16,11 +16,13 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-/// PEM files in a temp dir: `ca.pem`, `cert.pem` (signed by the CA, for
+/// PEM files in a temp dir: `ca.pem` (the CA's certificate), `cert.pem`
+/// (signed by the CA, for
 /// localhost and 127.0.0.1), `key.pem` (its key) and `other-key.pem` (a key
 /// of no certificate here).
 pub struct Pki {
     pub ca_pem: String,
+    pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
     pub other_key: PathBuf,
@@ -53,6 +55,7 @@ impl Pki {
         let other = KeyPair::generate().expect("other key").serialize_pem();
         Pki {
             ca_pem: ca.pem(),
+            ca: write("ca.pem", &ca.pem()),
             cert: write("cert.pem", &cert.pem()),
             key: write("key.pem", &key.serialize_pem()),
             other_key: write("other-key.pem", &other),
