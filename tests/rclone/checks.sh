@@ -90,6 +90,7 @@ run_check "copy small file (simple upload)" check_copy_small
 run_check "copy large file (upload session)" check_copy_large
 run_check "lsd root" check_lsd_root
 run_check "lsjson root" check_lsjson_root
+run_check "lsd folder over several pages" check_lsd_paged
 run_check "lsjson folder over several pages" check_lsjson_paged
 run_check "check (sha1)" check_check
 run_check "hashsum sha1 equals sha1sum" check_hashsum

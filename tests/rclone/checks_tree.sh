@@ -51,21 +51,44 @@ check_lsjson_root() {
         fail "rclone lsjson listed [$(echo $got)], the server holds [$(echo $want)]"
 }
 
-check_lsjson_paged() {
+# paged/: 8 files and 2 folders, four pages of three.
+seed_paged() {
+    api stat paged >/dev/null 2>&1 && return
     seed_dir paged || return
     local i
     for i in 1 2 3 4 5 6 7 8; do seed "$L/many/f$i.bin" "paged/f$i.bin" || return; done
     seed_dir paged/sub1 || return
-    seed_dir paged/sub2 || return
+    seed_dir paged/sub2
+}
+
+# pages_fetched: how many pages of paged/ rclone asked for.
+pages_fetched() {
+    local id
+    id="$(field "$(api stat paged)" id)"
+    requests | grep -cE "^GET /2.0/folders/$id/items"
+}
+
+check_lsd_paged() {
+    seed_paged || return
+    rcl_ok lsd box:paged || return
+    local got
+    got="$(awk '{ print $NF }' "$OUT" | sort | tr '\n' ' ')"
+    [[ "$got" == "sub1 sub2 " ]] || fail "rclone lsd box:paged listed [$got], the server holds [sub1 sub2]"
+    local pages
+    pages="$(pages_fetched)"
+    [[ $pages -ge 4 ]] || fail "rclone fetched $pages pages of 3 for 10 entries, want at least 4"
+}
+
+check_lsjson_paged() {
+    seed_paged || return
     rcl_ok lsjson --hash box:paged || return
     local want got
     want="$(server_entries "$(api ls paged)")"
     got="$(lsjson_entries "$OUT")" || fail "rclone lsjson printed no JSON list" || return
     [[ "$got" == "$want" ]] ||
         fail "rclone lsjson listed [$(echo $got)], the server holds 10 entries [$(echo $want)]"
-    local id pages
-    id="$(field "$(api stat paged)" id)"
-    pages="$(sed -n 's/^[0-9/]* [0-9:]* DEBUG : //p' "$CHECK_LOG" | grep -cE "^GET /2.0/folders/$id/items")"
+    local pages
+    pages="$(pages_fetched)"
     [[ $pages -ge 4 ]] || fail "rclone fetched $pages pages of 3 for 10 entries, want at least 4"
     python3 -c '
 import json, sys

@@ -8,9 +8,9 @@
 # `FAIL NAME: first reason` in the results file, and for a failure prints
 # every reason and an excerpt of the evidence: rclone's error lines, each
 # HTTP exchange of rclone's (`--dump headers,responses`) that got a 4xx/5xx,
-# with the response body, and the server's log lines for those answers.
-# A check may add evidence of its own (e.g. the listing pages it got) with
-# `evidence`.
+# with the response body, and the server's log lines for those answers;
+# when no request failed, the folder listings rclone got (what it saw of
+# the tree).
 
 W="$RCLONE_WORK"
 LOGS="$W/logs"
@@ -26,12 +26,6 @@ OUT=""
 fail() {
     printf '%s\n' "$*" >>"$REASONS"
     return 1
-}
-
-# evidence TEXT: shown with a failure, after the reasons.
-evidence() {
-    [[ -n "$*" ]] && printf '%s\n' "$*" >>"$EVIDENCE"
-    return 0
 }
 
 # rcl [--dump WHAT] ARGS...: rclone with the test config; its stdout lands
@@ -99,10 +93,18 @@ expect_gone() {
     fi
 }
 
+# requests: the request lines (`METHOD PATH HTTP/1.1`) of the check's rclone
+# dump, wherever they stand on a log line.
+requests() {
+    grep -oE '(GET|HEAD|POST|PUT|DELETE|OPTIONS) /[^ ]* HTTP/[0-9.]+' "$CHECK_LOG"
+}
+
 # logged PATTERN: the check's rclone dump has a request line matching the
 # extended regex PATTERN (e.g. '^POST /api/2.0/files/content').
 logged() {
-    sed -n 's/^[0-9/]* [0-9:]* DEBUG : //p' "$CHECK_LOG" | grep -qE "$1"
+    # Not `grep -q`: quitting at the first match would make `requests` die
+    # of SIGPIPE, and pipefail would turn a match into a failure.
+    [[ "$(requests | grep -cE "$1")" -gt 0 ]]
 }
 
 # exchanges MIN_STATUS [REGEX]: the HTTP exchanges in the check's dump whose
@@ -124,16 +126,19 @@ exchanges() {
         mode == "resp" {
             line = text($0)
             if (n == 0) {
-                status[req] = line; split(line, f, " ")
-                if (f[2] + 0 >= min + 0 && reqline[req] ~ want) order[++count] = req
-            } else if (line !~ /^[A-Za-z-]+: / && line != "") body[req] = body[req] line " "
+                # Kept now: Go may reuse the request id of a finished request.
+                split(line, f, " ")
+                cur = 0
+                if (f[2] + 0 >= min + 0 && reqline[req] ~ want) {
+                    cur = ++count; rl[cur] = reqline[req]; hs[cur] = host[req]; st[cur] = line
+                }
+            } else if (cur && line !~ /^[A-Za-z-]+: / && line != "") body[cur] = body[cur] line " "
             n++
         }
         END {
             for (i = 1; i <= count; i++) {
-                r = order[i]
-                printf "    %s  (Host: %s)\n      -> %s\n", reqline[r], host[r], status[r]
-                if (body[r] != "") printf "      body: %s\n", substr(body[r], 1, 700)
+                printf "    %s  (Host: %s)\n      -> %s\n", rl[i], hs[i], st[i]
+                if (body[i] != "") printf "      body: %s\n", substr(body[i], 1, 700)
             }
         }
     ' "$CHECK_LOG"
@@ -154,9 +159,6 @@ for line in sys.stdin:
 report_failure() {
     echo "FAIL $CHECK"
     sed 's/^/  reason: /' "$REASONS"
-    if [[ -s "$EVIDENCE" ]]; then
-        sed 's/^/  /' "$EVIDENCE"
-    fi
     local errors
     errors="$(grep -E ' (ERROR|CRITICAL|Failed to) ' "$CHECK_LOG" | sed 's/^[0-9/]* [0-9:]* //' |
         decode_bytes | awk '!seen[$0]++' | head -6)"
@@ -188,17 +190,19 @@ report_failure() {
     fi
 }
 
-# run_check NAME FUNCTION
+# run_check NAME FUNCTION (skipped, and not counted, unless NAME matches
+# BOXUP_RCLONE_ONLY when that is set: for working on one check)
 run_check() {
+    if [[ -n "${BOXUP_RCLONE_ONLY:-}" ]] && ! grep -qE "$BOXUP_RCLONE_ONLY" <<<"$1"; then
+        return 0
+    fi
     CHECK="$(tr ' /' '__' <<<"$1" | tr -cd 'A-Za-z0-9_.-')"
     local name="$1" fn="$2"
     CHECK_LOG="$LOGS/$CHECK.log"
     REASONS="$LOGS/$CHECK.reasons"
-    EVIDENCE="$LOGS/$CHECK.evidence"
     CALLS=0
     : >"$CHECK_LOG"
     : >"$REASONS"
-    : >"$EVIDENCE"
     SERVER_LOG_MARK="$(wc -l <"$W/server.log")"
     local started=$SECONDS
     "$fn" || true

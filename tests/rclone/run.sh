@@ -17,6 +17,8 @@
 # Environment:
 #   BOXUP_BIN   use this server binary instead of `cargo build --release -p boxup`
 #   BOXUP_RCLONE_KEEP=1   keep the temp dir (logs, server data) for inspection
+#   BOXUP_RCLONE_ONLY=REGEX   run only the checks whose names match (the others
+#               are neither run nor counted)
 #
 # Needs root (for the namespaces and port 443). rclone is installed from
 # Debian's package when missing. The last line of output is always
