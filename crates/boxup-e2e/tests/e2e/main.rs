@@ -14,3 +14,4 @@ mod files_folders;
 mod operations;
 mod resume;
 mod token_refresh;
+mod tree;

@@ -9,8 +9,8 @@ use boxup_protocol::{ErrorKind, Files, Sha1Digest, UploadPart};
 use serde_json::Value;
 
 use super::input::{field, file_attributes, json_object};
-use super::policy::{self, FileAttributes, Preconditions};
-use super::{Caller, UploadService, if_match_etag, now, parse_etag};
+use super::policy::{self, FileAttributes, NoneMatch, Preconditions};
+use super::{Caller, UploadService, if_match_etag, now};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{CommitSession, PartRecord, SessionRecord, SessionState, StoreError};
 
@@ -74,7 +74,7 @@ impl UploadService {
         }
         let preconditions = Preconditions {
             if_match: headers.if_match.and_then(if_match_etag),
-            if_none_match: headers.if_none_match.and_then(parse_etag),
+            if_none_match: headers.if_none_match.map(NoneMatch::parse),
         };
         let commit = CommitSession {
             session_id: session.id.clone(),

@@ -239,9 +239,7 @@ pub(crate) fn if_match_etag(value: &str) -> Option<i64> {
 /// Whether an `If-None-Match` header names `etag`: `*`, or any entry of a
 /// comma-separated list, weak or strong.
 pub(crate) fn none_match_hits(value: &str, etag: i64) -> bool {
-    value
-        .split(',')
-        .any(|v| v.trim() == "*" || parse_etag(v) == Some(etag))
+    policy::NoneMatch::parse(value).hits(etag)
 }
 
 #[cfg(test)]

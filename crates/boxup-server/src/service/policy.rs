@@ -32,13 +32,40 @@ pub struct FileAttributes {
     pub content_modified_at: Option<i64>,
 }
 
-/// `If-Match` / `If-None-Match`, parsed to the etag each names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// `If-Match` / `If-None-Match`, parsed to the etags each names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Preconditions {
     /// Fail unless the item's etag is this.
     pub if_match: Option<i64>,
-    /// Fail if the item's etag is this.
-    pub if_none_match: Option<i64>,
+    /// Fail if the item's etag is one of these.
+    pub if_none_match: Option<NoneMatch>,
+}
+
+/// What an `If-None-Match` header names (RFC 9110 §13.1.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoneMatch {
+    /// `*`: any existing item.
+    Any,
+    /// A list of etags, weak or strong (ones boxup never issued dropped).
+    Etags(Vec<i64>),
+}
+
+impl NoneMatch {
+    /// Parses the header's value.
+    pub fn parse(value: &str) -> Self {
+        if value.split(',').any(|v| v.trim() == "*") {
+            return NoneMatch::Any;
+        }
+        NoneMatch::Etags(value.split(',').filter_map(super::parse_etag).collect())
+    }
+
+    /// Whether the header names an item whose etag is `etag`.
+    pub fn hits(&self, etag: i64) -> bool {
+        match self {
+            NoneMatch::Any => true,
+            NoneMatch::Etags(list) => list.contains(&etag),
+        }
+    }
 }
 
 impl Preconditions {
@@ -53,7 +80,7 @@ impl Preconditions {
     /// `PreconditionFailed` unless an item with `etag` satisfies both.
     pub fn check(&self, etag: i64) -> StoreResult<()> {
         if self.if_match.is_some_and(|want| want != etag)
-            || self.if_none_match.is_some_and(|hit| hit == etag)
+            || self.if_none_match.as_ref().is_some_and(|n| n.hits(etag))
         {
             return Err(StoreError::PreconditionFailed);
         }
@@ -124,7 +151,7 @@ pub fn commit(
             },
             SessionTarget::NewVersion { file_id, name } => FileWrite::NewVersion {
                 file_id: *file_id,
-                decide: new_version(name.clone(), attributes.clone(), preconditions, now),
+                decide: new_version(name.clone(), attributes.clone(), preconditions.clone(), now),
             },
         })
     })
@@ -167,7 +194,7 @@ mod tests {
         ));
         let none = Preconditions {
             if_match: None,
-            if_none_match: Some(5),
+            if_none_match: Some(NoneMatch::parse("\"5\"")),
         };
         assert!(matches!(none.check(5), Err(StoreError::PreconditionFailed)));
         assert!(none.check(6).is_ok());

@@ -74,6 +74,7 @@ fn all_trials() -> Vec<Trial> {
         races::a_name_taken_behind_the_lock_is_still_name_in_use,
         tree_races::a_recursive_delete_racing_inserts_leaves_no_orphans,
         tree_races::crossing_folder_moves_never_make_a_cycle,
+        tree_races::a_copy_racing_the_delete_of_its_source_keeps_its_bytes,
         http::sessions_files_and_isolation_over_postgres,
     ]);
     trials

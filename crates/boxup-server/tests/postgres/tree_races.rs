@@ -117,3 +117,60 @@ pub(crate) async fn crossing_folder_moves_never_make_a_cycle() {
         assert_eq!(orphans(&guard, owner).await, 0, "round {round}");
     }
 }
+
+pub(crate) async fn a_copy_racing_the_delete_of_its_source_keeps_its_bytes() {
+    let guard = SchemaGuard::new(17).await;
+    let stores = replicas(&guard, 4).await;
+    let owner = user(&stores[0], "cprace@example.com").await;
+    for round in 0..8 {
+        let source = stores[0]
+            .write_file(file(
+                owner,
+                FolderId::ROOT,
+                &format!("src{round}"),
+                &format!("obj{round}"),
+            ))
+            .await
+            .unwrap();
+        let keys: Vec<String> = stores[0]
+            .version_objects(source.version.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        let copies = stores[1..3].iter().enumerate().map(|(i, st)| {
+            st.copy_file(FileCopy {
+                owner_id: owner,
+                source: source.id,
+                parent_id: FolderId::ROOT,
+                decide: tree_policy::copy_file(Some(format!("copy{round}-{i}")), NOW),
+            })
+        });
+        let decide = policy::delete_file(Preconditions::default());
+        let delete = stores[3].delete_file(owner, source.id, &decide);
+        let (copies, deleted) = futures::join!(join_all(copies), delete);
+        deleted.unwrap();
+        let made: Vec<_> = copies
+            .into_iter()
+            .filter_map(|r| match r {
+                Ok(f) => Some(f),
+                Err(StoreError::NotFound) => None,
+                Err(e) => panic!("unexpected {e:?}"),
+            })
+            .collect();
+        let garbage = stores[0].garbage(u64::MAX).await.unwrap();
+        for key in &keys {
+            // Queued for deletion exactly when no copy survived to use it.
+            assert_eq!(
+                garbage.contains(key),
+                made.is_empty(),
+                "round {round}: {key}"
+            );
+        }
+        for copy in made {
+            let objects = stores[0].version_objects(copy.version.id).await.unwrap();
+            assert_eq!(objects.into_iter().map(|o| o.key).collect::<Vec<_>>(), keys);
+        }
+    }
+}

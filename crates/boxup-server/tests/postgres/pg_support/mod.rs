@@ -22,9 +22,9 @@ pub use boxup_server::service::policy::{self, FileAttributes, Preconditions};
 pub use boxup_server::store::conformance::metadata::listed;
 pub use boxup_server::store::postgres::{PostgresMetadataStore, PostgresOptions, SCHEMA_VERSION};
 pub use boxup_server::store::{
-    CommitSession, FileChange, FileId, FileWrite, FolderId, Frontier, ID_MAX, ID_MIN, ItemId,
-    ItemRef, MetadataStore, NewContent, NewFolder, ObjectRef, PartInsert, PartRecord, SessionId,
-    SessionRecord, SessionState, SessionTarget, StoreError, UserId,
+    CommitSession, FileChange, FileCopy, FileId, FileWrite, FolderId, Frontier, ID_MAX, ID_MIN,
+    ItemId, ItemRef, MetadataStore, NewContent, NewFolder, ObjectRef, PartInsert, PartRecord,
+    SessionId, SessionRecord, SessionState, SessionTarget, StoreError, UserId,
 };
 pub use futures::future::join_all;
 pub use sqlx::{AssertSqlSafe, Connection, PgConnection};

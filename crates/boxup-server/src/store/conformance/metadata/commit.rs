@@ -123,7 +123,7 @@ pub async fn check_commit_new_version(store: &dyn MetadataStore) {
     session_with_parts(store, &s2).await;
     let none_match = Preconditions {
         if_match: None,
-        if_none_match: Some(0),
+        if_none_match: Some(NoneMatch::parse("\"0\"")),
     };
     let c2 = commit_as(&s2, 3, owner, FileAttributes::default(), none_match);
     let v3 = store.commit_session(c2).await.unwrap();
@@ -146,11 +146,17 @@ pub async fn check_commit_preconditions(store: &dyn MetadataStore) {
         5,
     );
     session_with_parts(store, &s).await;
-    let failing = [(Some(5), None), (None, Some(0)), (Some(0), Some(0))];
+    let failing = [
+        (Some(5), None),
+        (None, Some("0")),
+        (Some(0), Some("0")),
+        (None, Some("*")),
+        (None, Some("\"3\", W/\"0\"")),
+    ];
     for (if_match, if_none_match) in failing {
         let preconditions = Preconditions {
             if_match,
-            if_none_match,
+            if_none_match: if_none_match.map(NoneMatch::parse),
         };
         let c = commit_as(&s, 2, owner, FileAttributes::default(), preconditions);
         let e = err(store.commit_session(c).await);
@@ -163,7 +169,7 @@ pub async fn check_commit_preconditions(store: &dyn MetadataStore) {
     }
     let both = Preconditions {
         if_match: Some(0),
-        if_none_match: Some(7),
+        if_none_match: Some(NoneMatch::parse("\"7\", \"8\"")),
     };
     let c = commit_as(&s, 2, owner, FileAttributes::default(), both);
     assert_eq!(store.commit_session(c).await.unwrap().etag, 1);

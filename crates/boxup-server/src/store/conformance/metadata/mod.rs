@@ -12,7 +12,7 @@
 //! parent folder; renaming a file to its own name in another case is not a
 //! conflict; a committed session keeps its parts listable until deleted.
 
-use crate::service::policy::{self, FileAttributes, Preconditions};
+use crate::service::policy::{self, FileAttributes, NoneMatch, Preconditions};
 use crate::store::*;
 
 mod commit;
