@@ -68,19 +68,21 @@ pub(super) async fn serve(
     let drained = async {
         let server = axum_server::Server::from_listener(ClosingListener(Some(listener)))
             .handle(handle)
-            .http1_only();
+            .http1_only()
+            .accept_error_handler(|peer, e| match peer {
+                // The socket itself (out of descriptors, say): axum-server
+                // backs off and accepts again.
+                None => tracing::warn!("cannot accept a connection: {e}"),
+                // A client that failed its TLS handshake: its own business.
+                Some(ServeAddr(peer)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
+            });
         let app = app.into_make_service();
         let serving = async {
             match tls {
                 None => server.serve(app).await,
                 Some(config) => {
                     let server = server.acceptor(RustlsAcceptor::new(config));
-                    server
-                        .accept_error_handler(|peer, e| {
-                            tracing::debug!("TLS handshake with {peer:?} failed: {e}")
-                        })
-                        .serve(app)
-                        .await
+                    server.serve(app).await
                 }
             }
         };
