@@ -365,3 +365,72 @@ async fn a_folder_copy_copies_the_whole_tree() {
         .await;
     expect_error(again, 409, "item_name_in_use").await;
 }
+
+#[tokio::test]
+async fn folder_update_and_copy_errors_are_boxs() {
+    let t = TestServer::start(|_| {}).await;
+    let f = t.new_folder(ALICE, "0", "f").await;
+    let path = format!("{API}/folders/{}", id(&f));
+    for (body, status, code) in [
+        (json!({"name": "a\\b"}), 400, "item_name_invalid"),
+        (json!({"name": "."}), 400, "item_name_invalid"),
+        (json!({"name": "x".repeat(256)}), 400, "item_name_too_long"),
+        (
+            json!({"parent": {"id": "77777777"}}),
+            404,
+            "invalid_parameter",
+        ),
+        (json!({"parent": {"id": "no"}}), 400, "bad_request"),
+        (json!({"description": 3}), 400, "bad_request"),
+    ] {
+        expect_error(put(&t, &path, &body).await, status, code).await;
+    }
+    expect_error(
+        t.send(t.req(Method::PUT, ALICE, &path).body("[1]")).await,
+        400,
+        "invalid_json",
+    )
+    .await;
+    let stale = t
+        .req(Method::PUT, ALICE, &path)
+        .header("if-match", "\"5\"")
+        .json(&json!({"name": "g"}));
+    expect_error(t.send(stale).await, 412, "precondition_failed").await;
+    let copy = format!("{path}/copy");
+    for (body, status, code) in [
+        (json!({"name": "g"}), 400, "bad_request"),
+        (
+            json!({"parent": {"id": "77777777"}}),
+            404,
+            "invalid_parameter",
+        ),
+        (json!({"parent": {"id": "0"}}), 409, "item_name_in_use"),
+        (
+            json!({"parent": {"id": "0"}, "name": ""}),
+            400,
+            "item_name_invalid",
+        ),
+    ] {
+        expect_error(t.post_json(ALICE, &copy, &body).await, status, code).await;
+    }
+    let missing = t
+        .post_json(
+            ALICE,
+            &format!("{API}/folders/88888888/copy"),
+            &json!({"parent": {"id": "0"}}),
+        )
+        .await;
+    expect_error(missing, 404, "not_found").await;
+    let root = t
+        .post_json(
+            ALICE,
+            &format!("{API}/folders/0/copy"),
+            &json!({"parent": {"id": "0"}}),
+        )
+        .await;
+    expect_error(root, 400, "bad_request").await;
+    // Nothing changed.
+    let now = expect_json(t.get(ALICE, &path).await, 200).await;
+    assert_eq!((&now["name"], &now["etag"]), (&f["name"], &f["etag"]));
+    assert_eq!(t.items(ALICE, "0").await["total_count"], 1);
+}
