@@ -5,19 +5,10 @@
 use std::time::SystemTime;
 
 use crate::common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn now() -> i64 {
     boxup_protocol::time::now_unix()
-}
-
-fn names(items: &Value) -> Vec<String> {
-    items["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -129,14 +120,17 @@ async fn a_folder_copy_copies_the_whole_tree() {
     assert_eq!(copy["name"], "top 2");
     assert!(copy.get("created_at").is_none(), "fields honoured: {copy}");
     let listed = t.items(ALICE, &id(&copy)).await;
-    assert_eq!(names(&listed), ["sub", "a.txt"]);
+    assert_eq!(entry_names(&listed), ["sub", "a.txt"]);
     let sub_copy = id(&listed["entries"][0]);
     assert_ne!(sub_copy, id(&sub));
     let deep = t.items(ALICE, &sub_copy).await;
-    assert_eq!(names(&deep), ["b.txt"]);
+    assert_eq!(entry_names(&deep), ["b.txt"]);
     assert_eq!(t.download(ALICE, &id(&deep["entries"][0])).await, b"bb");
     // The original is untouched.
-    assert_eq!(names(&t.items(ALICE, &id(&top)).await), ["sub", "a.txt"]);
+    assert_eq!(
+        entry_names(&t.items(ALICE, &id(&top)).await),
+        ["sub", "a.txt"]
+    );
     let again = t
         .post_json(
             ALICE,

@@ -16,15 +16,6 @@ async fn put(t: &TestServer, path: &str, body: &Value) -> reqwest::Response {
     t.send(t.req(Method::PUT, ALICE, path).json(body)).await
 }
 
-fn names(items: &Value) -> Vec<String> {
-    items["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_file_is_renamed_moved_described_and_redated() {
     let t = TestServer::start(|_| {}).await;
@@ -46,8 +37,8 @@ async fn a_file_is_renamed_moved_described_and_redated() {
     );
     let etag = |v: &Value| v["etag"].as_str().unwrap().parse::<i64>().unwrap();
     assert!(etag(&moved) > etag(&file), "an update is a new sequence");
-    assert_eq!(names(&t.items(ALICE, "0").await), ["dest"]);
-    assert_eq!(names(&t.items(ALICE, &id(&dest)).await), ["b.txt"]);
+    assert_eq!(entry_names(&t.items(ALICE, "0").await), ["dest"]);
+    assert_eq!(entry_names(&t.items(ALICE, &id(&dest)).await), ["b.txt"]);
     assert_eq!(t.download(ALICE, &fid).await, b"abc");
     // Only what is named changes; `fields` selects the answer.
     let url = format!("{API}/files/{fid}?fields=content_modified_at,size");
@@ -174,7 +165,7 @@ async fn folders_move_but_never_into_themselves() {
         "bad_request",
     )
     .await;
-    let mut root = names(&t.items(ALICE, "0").await);
+    let mut root = entry_names(&t.items(ALICE, "0").await);
     root.sort();
     assert_eq!(root, ["low", "top"]);
 }
