@@ -181,17 +181,13 @@ pub struct NewFolder {
 }
 
 impl NewFolder {
-    /// The row this folder is stored as under `id`: every backend inserts
-    /// exactly these values (a new folder is undescribed, at etag 0).
-    pub fn record(&self, id: FolderId) -> FolderRecord {
-        FolderRecord {
-            id,
-            owner_id: self.owner_id,
-            parent_id: self.parent_id,
+    /// The values this folder's row is stored with: every backend inserts
+    /// exactly these (a new folder is undescribed, at etag 0).
+    pub fn values(&self) -> FolderValues {
+        FolderValues {
             name: self.name.clone(),
             description: String::new(),
             etag: 0,
-            created_at: self.now,
             modified_at: self.now,
         }
     }

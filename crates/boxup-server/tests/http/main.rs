@@ -6,6 +6,7 @@ mod common;
 
 mod compat;
 mod concurrency;
+mod copies;
 mod downloads;
 mod errors;
 mod errors_commit;
@@ -14,6 +15,7 @@ mod errors_parts;
 mod files;
 mod folders;
 mod isolation;
+mod isolation_attempts;
 mod listing;
 mod plan;
 mod replays;

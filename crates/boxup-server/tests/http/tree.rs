@@ -1,6 +1,6 @@
-//! Updates, copies and folder deletes (docs/protocol.md §5.9–§5.11):
-//! rename, move, describe and re-date items; copy files (sharing their
-//! bytes) and folder trees; delete folders, recursively or only if empty.
+//! Updates and folder deletes (docs/protocol.md §5.9, §5.11): rename,
+//! move, describe and re-date items; delete folders, recursively or only
+//! if empty. Copies are in `copies.rs`.
 
 use std::time::SystemTime;
 
@@ -14,15 +14,6 @@ fn now() -> i64 {
 
 async fn put(t: &TestServer, path: &str, body: &Value) -> reqwest::Response {
     t.send(t.req(Method::PUT, ALICE, path).json(body)).await
-}
-
-fn names(items: &Value) -> Vec<String> {
-    items["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -46,8 +37,8 @@ async fn a_file_is_renamed_moved_described_and_redated() {
     );
     let etag = |v: &Value| v["etag"].as_str().unwrap().parse::<i64>().unwrap();
     assert!(etag(&moved) > etag(&file), "an update is a new sequence");
-    assert_eq!(names(&t.items(ALICE, "0").await), ["dest"]);
-    assert_eq!(names(&t.items(ALICE, &id(&dest)).await), ["b.txt"]);
+    assert_eq!(entry_names(&t.items(ALICE, "0").await), ["dest"]);
+    assert_eq!(entry_names(&t.items(ALICE, &id(&dest)).await), ["b.txt"]);
     assert_eq!(t.download(ALICE, &fid).await, b"abc");
     // Only what is named changes; `fields` selects the answer.
     let url = format!("{API}/files/{fid}?fields=content_modified_at,size");
@@ -174,7 +165,7 @@ async fn folders_move_but_never_into_themselves() {
         "bad_request",
     )
     .await;
-    let mut root = names(&t.items(ALICE, "0").await);
+    let mut root = entry_names(&t.items(ALICE, "0").await);
     root.sort();
     assert_eq!(root, ["low", "top"]);
 }
@@ -240,128 +231,70 @@ async fn folder_delete_is_recursive_only_when_asked() {
 }
 
 #[tokio::test]
-async fn a_copy_shares_bytes_until_the_last_file_that_uses_them_goes() {
-    let t = TestServer::start_manual_sweep(|_| {}).await;
-    let bytes = data(3 * PART_SIZE as usize + 5, 3);
-    let original = t.session_upload(ALICE, "0", "orig.bin", &bytes).await;
-    let objects = t.object_files().len();
-    let dest = t.new_folder(ALICE, "0", "dest").await;
-    let copy_url = format!("{API}/files/{}/copy", id(&original));
-    let copy = expect_json(
-        t.post_json(ALICE, &copy_url, &json!({"parent": {"id": id(&dest)}}))
-            .await,
-        201,
-    )
-    .await;
-    assert_ne!(copy["id"], original["id"]);
-    assert_eq!(
-        (&copy["name"], &copy["sha1"], &copy["size"]),
-        (&original["name"], &original["sha1"], &original["size"])
-    );
-    assert_eq!(copy["etag"], "0");
-    assert_eq!(t.object_files().len(), objects, "a copy writes no bytes");
-    // Same folder needs a new name.
-    let clash = t
-        .post_json(ALICE, &copy_url, &json!({"parent": {"id": "0"}}))
-        .await;
-    expect_error(clash, 409, "item_name_in_use").await;
-    let renamed = expect_json(
-        t.post_json(
-            ALICE,
-            &copy_url,
-            &json!({"parent": {"id": "0"}, "name": "second.bin"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+async fn folder_update_and_copy_errors_are_boxs() {
+    let t = TestServer::start(|_| {}).await;
+    let f = t.new_folder(ALICE, "0", "f").await;
+    let path = format!("{API}/folders/{}", id(&f));
     for (body, status, code) in [
-        (json!({}), 400, "bad_request"),
+        (json!({"name": "a\\b"}), 400, "item_name_invalid"),
+        (json!({"name": "."}), 400, "item_name_invalid"),
+        (json!({"name": "x".repeat(256)}), 400, "item_name_too_long"),
         (
             json!({"parent": {"id": "77777777"}}),
             404,
             "invalid_parameter",
         ),
+        (json!({"parent": {"id": "no"}}), 400, "bad_request"),
+        (json!({"description": 3}), 400, "bad_request"),
+    ] {
+        expect_error(put(&t, &path, &body).await, status, code).await;
+    }
+    expect_error(
+        t.send(t.req(Method::PUT, ALICE, &path).body("[1]")).await,
+        400,
+        "invalid_json",
+    )
+    .await;
+    let stale = t
+        .req(Method::PUT, ALICE, &path)
+        .header("if-match", "\"5\"")
+        .json(&json!({"name": "g"}));
+    expect_error(t.send(stale).await, 412, "precondition_failed").await;
+    let copy = format!("{path}/copy");
+    for (body, status, code) in [
+        (json!({"name": "g"}), 400, "bad_request"),
         (
-            json!({"parent": {"id": "0"}, "name": "a/b"}),
+            json!({"parent": {"id": "77777777"}}),
+            404,
+            "invalid_parameter",
+        ),
+        (json!({"parent": {"id": "0"}}), 409, "item_name_in_use"),
+        (
+            json!({"parent": {"id": "0"}, "name": ""}),
             400,
             "item_name_invalid",
         ),
     ] {
-        expect_error(t.post_json(ALICE, &copy_url, &body).await, status, code).await;
+        expect_error(t.post_json(ALICE, &copy, &body).await, status, code).await;
     }
-    // Deleting the original and sweeping frees nothing the copies use.
-    expect_empty(
-        t.delete(ALICE, &format!("{API}/files/{}", id(&original)))
-            .await,
-        204,
-    )
-    .await;
-    t.service
-        .sweep_once(now(), SystemTime::UNIX_EPOCH)
-        .await
-        .expect("sweep");
-    assert_eq!(t.object_files().len(), objects);
-    assert_eq!(t.download(ALICE, &id(&copy)).await, bytes);
-    expect_empty(
-        t.delete(ALICE, &format!("{API}/files/{}", id(&copy))).await,
-        204,
-    )
-    .await;
-    t.service
-        .sweep_once(now(), SystemTime::UNIX_EPOCH)
-        .await
-        .expect("sweep");
-    assert_eq!(t.download(ALICE, &id(&renamed)).await, bytes);
-    // The last one takes the bytes with it.
-    expect_empty(
-        t.delete(ALICE, &format!("{API}/files/{}", id(&renamed)))
-            .await,
-        204,
-    )
-    .await;
-    t.service
-        .sweep_once(now(), SystemTime::UNIX_EPOCH)
-        .await
-        .expect("sweep");
-    assert_eq!(t.object_files().len(), 0);
-}
-
-#[tokio::test]
-async fn a_folder_copy_copies_the_whole_tree() {
-    let t = TestServer::start(|_| {}).await;
-    let top = t.new_folder(ALICE, "0", "top").await;
-    let sub = t.new_folder(ALICE, &id(&top), "sub").await;
-    t.upload_file(ALICE, &id(&top), "a.txt", b"aaa").await;
-    t.upload_file(ALICE, &id(&sub), "b.txt", b"bb").await;
-    let url = format!("{API}/folders/{}/copy?fields=name", id(&top));
-    let copy = expect_json(
-        t.post_json(
-            ALICE,
-            &url,
-            &json!({"parent": {"id": "0"}, "name": "top 2"}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    assert_eq!(copy["name"], "top 2");
-    assert!(copy.get("created_at").is_none(), "fields honoured: {copy}");
-    let listed = t.items(ALICE, &id(&copy)).await;
-    assert_eq!(names(&listed), ["sub", "a.txt"]);
-    let sub_copy = id(&listed["entries"][0]);
-    assert_ne!(sub_copy, id(&sub));
-    let deep = t.items(ALICE, &sub_copy).await;
-    assert_eq!(names(&deep), ["b.txt"]);
-    assert_eq!(t.download(ALICE, &id(&deep["entries"][0])).await, b"bb");
-    // The original is untouched.
-    assert_eq!(names(&t.items(ALICE, &id(&top)).await), ["sub", "a.txt"]);
-    let again = t
+    let missing = t
         .post_json(
             ALICE,
-            &url,
-            &json!({"parent": {"id": "0"}, "name": "TOP 2"}),
+            &format!("{API}/folders/88888888/copy"),
+            &json!({"parent": {"id": "0"}}),
         )
         .await;
-    expect_error(again, 409, "item_name_in_use").await;
+    expect_error(missing, 404, "not_found").await;
+    let root = t
+        .post_json(
+            ALICE,
+            &format!("{API}/folders/0/copy"),
+            &json!({"parent": {"id": "0"}}),
+        )
+        .await;
+    expect_error(root, 400, "bad_request").await;
+    // Nothing changed.
+    let now = expect_json(t.get(ALICE, &path).await, 200).await;
+    assert_eq!((&now["name"], &now["etag"]), (&f["name"], &f["etag"]));
+    assert_eq!(t.items(ALICE, "0").await["total_count"], 1);
 }

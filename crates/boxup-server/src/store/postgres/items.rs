@@ -13,8 +13,8 @@ use super::{DbResult, name_key, page_bound};
 use crate::store::items::HalfQuery;
 use crate::store::rows::{self, file_columns, folder_columns, user_columns};
 use crate::store::{
-    FolderId, FolderRecord, ItemId, ItemRecord, ItemRef, ItemsChunk, ItemsPage, NewFolder,
-    StoreError, UserId, UserRecord,
+    FolderId, FolderRecord, FolderValues, ItemId, ItemRecord, ItemRef, ItemsChunk, ItemsPage,
+    NewFolder, StoreError, UserId, UserRecord,
 };
 
 // ---- users ----
@@ -276,10 +276,30 @@ fn half(
 
 pub(super) async fn create_folder(c: &mut PgConnection, new: &NewFolder) -> DbResult<FolderRecord> {
     check_parent(c, new.owner_id, new.parent_id).await?;
-    let key = name_key(&new.name);
-    lock_names(c, new.owner_id, new.parent_id).await?;
-    check_name_free(c, new.owner_id, new.parent_id, &key, None).await?;
-    let folder = new.record(FolderId::random());
+    insert_folder(c, new.owner_id, new.parent_id, &new.values()).await
+}
+
+/// Inserts a folder row with `values` under `parent` (name lock taken and
+/// the name checked).
+pub(super) async fn insert_folder(
+    c: &mut PgConnection,
+    owner: UserId,
+    parent: FolderId,
+    values: &FolderValues,
+) -> DbResult<FolderRecord> {
+    let key = name_key(&values.name);
+    lock_names(c, owner, parent).await?;
+    check_name_free(c, owner, parent, &key, None).await?;
+    let folder = FolderRecord {
+        id: FolderId::random(),
+        owner_id: owner,
+        parent_id: parent,
+        name: values.name.clone(),
+        description: values.description.clone(),
+        etag: values.etag,
+        created_at: values.modified_at,
+        modified_at: values.modified_at,
+    };
     sqlx::query(
         "INSERT INTO folders \
          (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \

@@ -17,12 +17,14 @@ use sqlx::PgConnection;
 use super::edits::{copy_file, share_files_in};
 use super::files::file_object_keys;
 use super::housekeeping::release_objects;
-use super::items::{check_name_free, check_parent, get_folder, lock_names, lock_tree};
+use super::items::{
+    check_name_free, check_parent, get_folder, insert_folder, lock_names, lock_tree,
+};
 use super::{DbResult, name_key};
 use crate::store::rows::{self, folder_columns};
 use crate::store::{
     CopyRules, FileId, FolderCopy, FolderDeleteDecision, FolderId, FolderMoveDecision,
-    FolderRecord, FolderValues, ItemId, StoreError, UserId,
+    FolderRecord, ItemId, StoreError, UserId,
 };
 
 /// The folder and every folder below it.
@@ -171,46 +173,6 @@ pub(super) async fn delete_folder(
         .execute(&mut *c)
         .await?;
     release_objects(c, &keys).await
-}
-
-/// Inserts a folder row with `values` under `parent` (name lock taken and
-/// the name checked).
-async fn insert_folder(
-    c: &mut PgConnection,
-    owner: UserId,
-    parent: FolderId,
-    values: &FolderValues,
-) -> DbResult<FolderRecord> {
-    let key = name_key(&values.name);
-    lock_names(c, owner, parent).await?;
-    check_name_free(c, owner, parent, &key, None).await?;
-    let folder = FolderRecord {
-        id: FolderId::random(),
-        owner_id: owner,
-        parent_id: parent,
-        name: values.name.clone(),
-        description: values.description.clone(),
-        etag: values.etag,
-        created_at: values.modified_at,
-        modified_at: values.modified_at,
-    };
-    sqlx::query(
-        "INSERT INTO folders \
-         (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(folder.id)
-    .bind(folder.owner_id)
-    .bind(folder.parent_id)
-    .bind(&folder.name)
-    .bind(&key)
-    .bind(&folder.description)
-    .bind(folder.etag)
-    .bind(folder.created_at)
-    .bind(folder.modified_at)
-    .execute(&mut *c)
-    .await?;
-    Ok(folder)
 }
 
 /// `MetadataStore::copy_folder`.

@@ -7,8 +7,8 @@ use super::{DbResult, name_key, new_id, page_bound};
 use crate::store::items::HalfQuery;
 use crate::store::rows::{self, folder_columns};
 use crate::store::{
-    FolderId, FolderRecord, ItemId, ItemRecord, ItemRef, ItemsChunk, ItemsPage, NewFolder,
-    StoreError, UserId,
+    FolderId, FolderRecord, FolderValues, ItemId, ItemRecord, ItemRef, ItemsChunk, ItemsPage,
+    NewFolder, StoreError, UserId,
 };
 
 pub(super) fn get_folder(
@@ -152,9 +152,28 @@ fn query_half<T>(
 
 pub(super) fn create_folder(tx: &Transaction<'_>, new: &NewFolder) -> DbResult<FolderRecord> {
     check_parent(tx, new.owner_id, new.parent_id)?;
-    let key = name_key(&new.name);
-    check_name_free(tx, new.owner_id, new.parent_id, &key, None)?;
-    let folder = new.record(FolderId(new_id(tx, "folders")?));
+    insert_folder(tx, new.owner_id, new.parent_id, &new.values())
+}
+
+/// Inserts a folder row with `values` under `parent` (free name checked).
+pub(super) fn insert_folder(
+    tx: &Transaction<'_>,
+    owner: UserId,
+    parent: FolderId,
+    values: &FolderValues,
+) -> DbResult<FolderRecord> {
+    let key = name_key(&values.name);
+    check_name_free(tx, owner, parent, &key, None)?;
+    let folder = FolderRecord {
+        id: FolderId(new_id(tx, "folders")?),
+        owner_id: owner,
+        parent_id: parent,
+        name: values.name.clone(),
+        description: values.description.clone(),
+        etag: values.etag,
+        created_at: values.modified_at,
+        modified_at: values.modified_at,
+    };
     tx.prepare_cached(
         "INSERT INTO folders \
          (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \

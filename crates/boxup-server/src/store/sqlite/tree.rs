@@ -9,12 +9,12 @@ use rusqlite::{Transaction, params};
 
 use super::files::{FILE_SELECT, copy_file, file_object_keys};
 use super::housekeeping::release_objects;
-use super::items::{check_name_free, check_parent, get_folder};
-use super::{DbResult, name_key, new_id};
+use super::items::{check_name_free, check_parent, get_folder, insert_folder};
+use super::{DbResult, name_key};
 use crate::store::rows::{self, folder_columns};
 use crate::store::{
     CopyRules, FileId, FolderCopy, FolderDeleteDecision, FolderId, FolderMoveDecision,
-    FolderRecord, FolderValues, ItemId, StoreError, UserId,
+    FolderRecord, ItemId, StoreError, UserId,
 };
 
 /// The folder and every folder below it, the folder first.
@@ -116,44 +116,6 @@ pub(super) fn delete_folder(
             .execute([folder])?;
     }
     release_objects(tx, &keys)
-}
-
-/// Inserts a folder row with `values` under `parent` (free name checked).
-fn insert_folder(
-    tx: &Transaction<'_>,
-    owner: UserId,
-    parent: FolderId,
-    values: &FolderValues,
-) -> DbResult<FolderRecord> {
-    let key = name_key(&values.name);
-    check_name_free(tx, owner, parent, &key, None)?;
-    let folder = FolderRecord {
-        id: FolderId(new_id(tx, "folders")?),
-        owner_id: owner,
-        parent_id: parent,
-        name: values.name.clone(),
-        description: values.description.clone(),
-        etag: values.etag,
-        created_at: values.modified_at,
-        modified_at: values.modified_at,
-    };
-    tx.prepare_cached(
-        "INSERT INTO folders \
-         (id, owner_id, parent_id, name, name_key, description, etag, created_at, modified_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        folder.id,
-        folder.owner_id,
-        folder.parent_id,
-        folder.name,
-        key,
-        folder.description,
-        folder.etag,
-        folder.created_at,
-        folder.modified_at,
-    ])?;
-    Ok(folder)
 }
 
 /// `MetadataStore::copy_folder`.

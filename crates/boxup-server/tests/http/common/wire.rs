@@ -191,3 +191,13 @@ pub fn assert_error_shape(v: &Value, status: u16) {
         "context_info must be null or an object: {v}"
     );
 }
+
+/// The `name` of each entry of a listing, in order.
+pub fn entry_names(items: &Value) -> Vec<String> {
+    items["entries"]
+        .as_array()
+        .expect("a listing has entries")
+        .iter()
+        .map(|e| e["name"].as_str().expect("an entry has a name").to_owned())
+        .collect()
+}
