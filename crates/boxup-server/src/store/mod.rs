@@ -20,6 +20,7 @@ pub mod disk;
 mod ids;
 mod items;
 mod metadata;
+pub mod object;
 mod parts;
 pub mod postgres;
 mod rows;

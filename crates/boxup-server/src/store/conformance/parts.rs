@@ -340,6 +340,16 @@ pub async fn check_empty_object(store: &dyn PartStore) {
     }
 }
 
+/// One check of the suite, as a function a harness can call.
+pub type Check = for<'a> fn(&'a dyn PartStore) -> futures::future::BoxFuture<'a, ()>;
+
+/// Every check of the suite with its name, for a harness that builds its
+/// own tests (the object-store one, which marks them ignored without a
+/// server).
+pub fn checks() -> Vec<(&'static str, Check)> {
+    crate::__part_store_checks!(part_store_conformance { @list })
+}
+
 /// Stamps one `#[tokio::test]` per `check_*` of
 /// [`store::conformance::parts`](crate::store::conformance::parts), each on a
 /// fresh store from `$factory`: an async fn (or closure returning a future)
@@ -347,7 +357,32 @@ pub async fn check_empty_object(store: &dyn PartStore) {
 #[macro_export]
 macro_rules! part_store_conformance {
     ($factory:expr) => {
-        $crate::part_store_conformance!(@stamp $factory;
+        $crate::__part_store_checks!(part_store_conformance { @stamp $factory; });
+    };
+    (@stamp $factory:expr; $($check:ident),+ $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let (store, _guard) = ($factory)().await;
+                $crate::store::conformance::parts::$check(&store).await;
+            }
+        )+
+    };
+    (@list $($check:ident),* $(,)?) => {
+        vec![$((
+            stringify!($check),
+            (|store| ::std::boxed::Box::pin($crate::store::conformance::parts::$check(store)))
+                as $crate::store::conformance::parts::Check,
+        )),*]
+    };
+}
+
+/// The suite's checks, named once: calls `$crate::$then! { ARGS check, … }`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __part_store_checks {
+    ($then:ident { $($args:tt)* }) => {
+        $crate::$then! { $($args)*
             check_put_get_round_trip,
             check_put_many_small_chunks,
             check_range_reads,
@@ -358,15 +393,6 @@ macro_rules! part_store_conformance {
             check_list_older_than,
             check_concurrent_puts,
             check_empty_object,
-        );
-    };
-    (@stamp $factory:expr; $($check:ident),+ $(,)?) => {
-        $(
-            #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $check() {
-                let (store, _guard) = ($factory)().await;
-                $crate::store::conformance::parts::$check(&store).await;
-            }
-        )+
+        }
     };
 }

@@ -1,0 +1,129 @@
+//! The part-store conformance suite against a real S3-compatible server
+//! (Garage in CI), plus what only an object store can get wrong.
+//!
+//! The server is named by the environment `tests/garage/run.sh` sets up:
+//! `BOXUP_TEST_S3_URL` (`s3://BUCKET/PREFIX`), `BOXUP_TEST_S3_ENDPOINT`
+//! and the `AWS_*` credentials. Like the PostgreSQL tests, these have a
+//! harness of their own (libtest-mimic): without a server each test is
+//! reported *ignored* with one line saying why, never passed; with
+//! `BOXUP_REQUIRE_S3=1` a missing server fails them.
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use boxup_server::store::conformance::parts;
+use boxup_server::store::object::{ObjectStorePartStore, S3Options};
+use boxup_server::store::{PartStore, StoreError};
+use bytes::Bytes;
+use futures::StreamExt;
+use libtest_mimic::{Arguments, Failed, Trial};
+
+/// The server's options, or why there is none.
+fn options() -> Result<S3Options, String> {
+    let url = std::env::var("BOXUP_TEST_S3_URL").map_err(|_| {
+        "no S3-compatible server: BOXUP_TEST_S3_URL is not set \
+         (run these tests through tests/garage/run.sh)"
+            .to_owned()
+    })?;
+    Ok(S3Options {
+        url,
+        endpoint: std::env::var("BOXUP_TEST_S3_ENDPOINT").ok(),
+        region: std::env::var("AWS_REGION").ok(),
+        path_style: true,
+        access_key_id: None,
+        secret_access_key: None,
+    })
+}
+
+/// A fresh, empty store: the run's prefix plus one of the test's own.
+fn store(test: &str) -> ObjectStorePartStore {
+    let mut options = options().expect("probed before any test runs");
+    options.url = format!("{}/{test}", options.url.trim_end_matches('/'));
+    ObjectStorePartStore::s3(&options).expect("the object store")
+}
+
+fn trial<F>(name: &str, test: impl FnOnce() -> F + Send + 'static) -> Trial
+where
+    F: Future<Output = ()>,
+{
+    Trial::test(name, move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Failed::from(format!("cannot start a runtime: {e}")))?
+            .block_on(test());
+        Ok(())
+    })
+}
+
+/// A body whose last read fails, as the service's verifying stream does
+/// when the SHA-1 is wrong: nothing may become visible under the key, even
+/// though every byte reached the server.
+async fn a_bad_part_leaves_no_object() {
+    let store = store("bad-part");
+    let chunks: Vec<std::io::Result<Bytes>> = vec![
+        Ok(Bytes::from(vec![7u8; 6 * 1024 * 1024])),
+        Ok(Bytes::from(vec![8u8; 1024])),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "digest mismatch",
+        )),
+    ];
+    let put = store
+        .put("s/bad/000001-X", futures::stream::iter(chunks).boxed())
+        .await;
+    assert!(matches!(put, Err(StoreError::Body(_))), "{put:?}");
+    let got = store.get("s/bad/000001-X", 0..10).await;
+    assert!(
+        matches!(got, Err(StoreError::NotFound)),
+        "visible after a failed put"
+    );
+    let listed = store
+        .list_older_than(std::time::SystemTime::now() + std::time::Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
+}
+
+fn all_trials() -> Vec<Trial> {
+    let mut trials: Vec<Trial> = parts::checks()
+        .into_iter()
+        .map(|(name, check)| {
+            trial(&format!("conformance::{name}"), move || async move {
+                let store = store(name);
+                check(&store).await;
+            })
+        })
+        .collect();
+    trials.push(trial(
+        "a_bad_part_leaves_no_object",
+        a_bad_part_leaves_no_object,
+    ));
+    trials
+}
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let mut trials = all_trials();
+    if let Err(why) = options() {
+        if std::env::var_os("BOXUP_REQUIRE_S3").is_some_and(|v| v != "0") {
+            trials = trials
+                .into_iter()
+                .map(|t| {
+                    let why = why.clone();
+                    Trial::test(t.name(), move || {
+                        Err(format!("{why} (BOXUP_REQUIRE_S3 is set)").into())
+                    })
+                })
+                .collect();
+        } else {
+            println!("{why}; these tests are ignored");
+            trials = trials
+                .into_iter()
+                .map(|t| t.with_ignored_flag(true))
+                .collect();
+        }
+    }
+    libtest_mimic::run(&args, trials).exit_code()
+}
