@@ -22,7 +22,7 @@ cache="${BOXUP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/boxup-tools}"
 root="$cache/garage-$GARAGE_VERSION"
 bin="$root/bin/garage"
 
-if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qF "v$GARAGE_VERSION"; then
+if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qF "cargo:$GARAGE_VERSION"; then
     echo "$bin"
     exit 0
 fi
@@ -32,7 +32,7 @@ mkdir -p "$cache"
 # the binary is kept. A lock keeps two concurrent runs from building twice.
 exec 9>"$cache/garage-$GARAGE_VERSION.lock"
 flock 9
-if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qF "v$GARAGE_VERSION"; then
+if [[ -x "$bin" ]] && "$bin" --version 2>/dev/null | grep -qF "cargo:$GARAGE_VERSION"; then
     echo "$bin"
     exit 0
 fi

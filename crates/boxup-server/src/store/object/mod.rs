@@ -25,7 +25,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 pub use config::S3Options;
 
@@ -124,6 +124,18 @@ impl PartStore for ObjectStorePartStore {
         }
         .await;
         match outcome {
+            Ok(()) if len == 0 => {
+                // S3 completes no upload of zero parts: an empty object is
+                // one plain PUT (there is no body left to verify).
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(key, error = %abort, "aborting a multipart upload failed");
+                }
+                self.store
+                    .put(&path, PutPayload::new())
+                    .await
+                    .map_err(|e| self.failed("storing", key, e))?;
+                Ok(0)
+            }
             Ok(()) => {
                 writer
                     .finish()
