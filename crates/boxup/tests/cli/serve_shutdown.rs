@@ -22,6 +22,8 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
+use crate::cli_support::read_response;
+
 const TOKEN: &str = "t";
 const PART_SIZE: usize = 1 << 20;
 /// Two parts; the tests upload the first.
@@ -204,41 +206,6 @@ impl HeldPut {
         self.send(self.body.len() - self.sent).await;
         within("the answer", read_response(&mut self.stream)).await
     }
-}
-
-/// Reads one response: its status and its body (by `Content-Length`).
-async fn read_response(stream: &mut TcpStream) -> (u16, Vec<u8>) {
-    let mut buf = Vec::new();
-    let end = loop {
-        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at + 4;
-        }
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.expect("read the answer");
-        assert!(
-            n > 0,
-            "connection closed after {:?}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-    let status = head
-        .get(9..12)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {head:?}"));
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map_or(0, |v| v.trim().parse().expect("a Content-Length"));
-    let mut body = buf.split_off(end);
-    while body.len() < len {
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.expect("read the body");
-        assert!(n > 0, "connection closed mid-body");
-        body.extend_from_slice(&chunk[..n]);
-    }
-    (status, body)
 }
 
 #[tokio::test]

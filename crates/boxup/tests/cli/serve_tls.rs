@@ -20,7 +20,8 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-use crate::cli_support::tls::{Pki, read_response};
+use crate::cli_support::read_response;
+use crate::cli_support::tls::Pki;
 use crate::cli_support::{Cli, clean, sha1_hex, within};
 
 const TOKEN: &str = "t";

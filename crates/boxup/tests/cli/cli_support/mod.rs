@@ -302,3 +302,40 @@ pub fn percent_of(line: &str, label: &str) -> Option<u64> {
     let rest = line.strip_prefix(label)?.strip_prefix(": ")?;
     rest.split_once("% ")?.0.parse().ok()
 }
+
+/// Reads one HTTP/1.1 response: its status and its body (by
+/// `Content-Length`, which every boxup answer here carries).
+pub async fn read_response(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> (u16, Vec<u8>) {
+    let mut buf = Vec::new();
+    let end = loop {
+        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = tokio::io::AsyncReadExt::read(stream, &mut chunk)
+            .await
+            .expect("read the answer");
+        let seen = String::from_utf8_lossy(&buf);
+        assert!(n > 0, "connection closed after {seen:?}");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {head:?}"));
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().expect("a Content-Length"));
+    let mut body = buf.split_off(end);
+    while body.len() < len {
+        let mut chunk = [0u8; 4096];
+        let n = tokio::io::AsyncReadExt::read(stream, &mut chunk)
+            .await
+            .expect("read the body");
+        assert!(n > 0, "connection closed mid-body");
+        body.extend_from_slice(&chunk[..n]);
+    }
+    (status, body)
+}
