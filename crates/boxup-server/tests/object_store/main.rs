@@ -8,6 +8,9 @@
 //! reported *ignored* with one line saying why, never passed; with
 //! `BOXUP_REQUIRE_S3=1` a missing server fails them.
 
+#[path = "../gated/mod.rs"]
+mod gated;
+
 use std::future::Future;
 use std::process::ExitCode;
 
@@ -16,7 +19,7 @@ use boxup_server::store::object::{ObjectStorePartStore, S3Options};
 use boxup_server::store::{PartStore, StoreError};
 use bytes::Bytes;
 use futures::StreamExt;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Trial;
 
 /// The server's options, or why there is none.
 fn options() -> Result<S3Options, String> {
@@ -46,15 +49,7 @@ fn trial<F>(name: &str, test: impl FnOnce() -> F + Send + 'static) -> Trial
 where
     F: Future<Output = ()>,
 {
-    Trial::test(name, move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| Failed::from(format!("cannot start a runtime: {e}")))?
-            .block_on(test());
-        Ok(())
-    })
+    gated::trial(name, 2, test)
 }
 
 /// A body whose last read fails, as the service's verifying stream does
@@ -104,26 +99,5 @@ fn all_trials() -> Vec<Trial> {
 }
 
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
-    let mut trials = all_trials();
-    if let Err(why) = options() {
-        if std::env::var_os("BOXUP_REQUIRE_S3").is_some_and(|v| v != "0") {
-            trials = trials
-                .into_iter()
-                .map(|t| {
-                    let why = why.clone();
-                    Trial::test(t.name(), move || {
-                        Err(format!("{why} (BOXUP_REQUIRE_S3 is set)").into())
-                    })
-                })
-                .collect();
-        } else {
-            println!("{why}; these tests are ignored");
-            trials = trials
-                .into_iter()
-                .map(|t| t.with_ignored_flag(true))
-                .collect();
-        }
-    }
-    libtest_mimic::run(&args, trials).exit_code()
+    gated::run(all_trials(), options().map(drop), "BOXUP_REQUIRE_S3")
 }

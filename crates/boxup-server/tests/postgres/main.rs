@@ -14,6 +14,8 @@
 
 #[path = "../http/common/mod.rs"]
 mod common;
+#[path = "../gated/mod.rs"]
+mod gated;
 mod http;
 mod pg_support;
 mod races;
@@ -24,23 +26,14 @@ use std::future::Future;
 use std::process::ExitCode;
 
 use boxup_server::store::conformance::metadata;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Trial;
 
-/// A trial running `test` on a multi-threaded runtime of its own, as
-/// `#[tokio::test(flavor = "multi_thread")]` would.
+/// A trial on a 4-worker runtime.
 fn trial<F>(name: &str, test: impl FnOnce() -> F + Send + 'static) -> Trial
 where
     F: Future<Output = ()>,
 {
-    Trial::test(name, move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(4)
-            .enable_all()
-            .build()
-            .map_err(|e| Failed::from(format!("cannot start a runtime: {e}")))?
-            .block_on(test());
-        Ok(())
-    })
+    gated::trial(name, 4, test)
 }
 
 macro_rules! trials {
@@ -81,26 +74,5 @@ fn all_trials() -> Vec<Trial> {
 }
 
 fn main() -> ExitCode {
-    let args = Arguments::from_args();
-    let mut trials = all_trials();
-    if let Err(why) = pg_support::probe() {
-        if std::env::var_os("BOXUP_REQUIRE_POSTGRES").is_some_and(|v| v != "0") {
-            trials = trials
-                .into_iter()
-                .map(|t| {
-                    let why = why.clone();
-                    Trial::test(t.name(), move || {
-                        Err(format!("{why} (BOXUP_REQUIRE_POSTGRES is set)").into())
-                    })
-                })
-                .collect();
-        } else {
-            println!("{why}; these tests are ignored");
-            trials = trials
-                .into_iter()
-                .map(|t| t.with_ignored_flag(true))
-                .collect();
-        }
-    }
-    libtest_mimic::run(&args, trials).exit_code()
+    gated::run(all_trials(), pg_support::probe(), "BOXUP_REQUIRE_POSTGRES")
 }
