@@ -146,6 +146,8 @@ impl ErrorCode {
     pub const FORBIDDEN: &'static str = "forbidden";
     /// The code of [`ErrorKind::Internal`].
     pub const INTERNAL: &'static str = "internal_server_error";
+    /// The code of [`ErrorKind::Unavailable`].
+    pub const UNAVAILABLE: &'static str = "unavailable";
 }
 
 /// Declares [`ErrorKind`] from one table, so that its `ALL`, `status` and
@@ -254,6 +256,9 @@ catalogue! {
     RangeNotSatisfiable => 416 RANGE_NOT_SATISFIABLE,
     /// A bug or a failed backend; the detail is logged, never shown.
     Internal => 500 INTERNAL,
+    /// A backend the server needs (database, object store) is out of
+    /// reach for now. Answered with `Retry-After`.
+    Unavailable => 503 UNAVAILABLE,
     /// The server's storage is full; nothing was stored.
     InsufficientStorage => 507 INSUFFICIENT_STORAGE,
 }

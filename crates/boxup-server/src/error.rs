@@ -18,6 +18,10 @@ use serde_json::{Value, json};
 use crate::http::request_id;
 use crate::store::{ItemId, ItemRef, SessionState, StoreError};
 
+/// The `Retry-After` of a 503: long enough for a restarted database or
+/// object-store node to come back, short next to the SDKs' patience.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
 #[derive(Debug)]
 pub struct ApiError {
     pub kind: ErrorKind,
@@ -196,6 +200,14 @@ impl From<StoreError> for ApiError {
                     ErrorKind::InsufficientStorage,
                     "The server is out of storage space; try again later",
                 )
+            }
+            e @ StoreError::Unavailable(_) => {
+                tracing::warn!(error = %Chain(&e), "a backend is unavailable");
+                ApiError::new(
+                    ErrorKind::Unavailable,
+                    "A storage backend is unavailable; try again shortly",
+                )
+                .with_header("retry-after", UNAVAILABLE_RETRY_AFTER_SECS.to_string())
             }
             e @ StoreError::Backend(_) => ApiError::internal(Chain(&e)),
         }

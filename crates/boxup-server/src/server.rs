@@ -3,7 +3,8 @@
 //!
 //! Data-directory layout (everything boxup writes):
 //! - `metadata.sqlite3` (+ WAL files): the metadata store;
-//! - `parts/`: the part store (`objects/` and `tmp/`);
+//! - `parts/`: the part store (`objects/` and `tmp/`), unless the part
+//!   bytes live in an object store (`--storage s3://…`);
 //! - `dev-token`: the generated development token, when none is configured;
 //! - `signing-key`: the key for listing markers and download links, unless
 //!   `--signing-key-file` names a shared one.
@@ -30,11 +31,11 @@ use tokio::net::TcpListener;
 
 use crate::http::{AppState, router};
 use crate::service::{ServiceConfig, UploadService};
-use crate::store::MetadataStore;
-use crate::store::StoreError;
 use crate::store::disk::LocalDiskPartStore;
+use crate::store::object::{ObjectStorePartStore, S3Options};
 use crate::store::postgres::{PostgresMetadataStore, PostgresOptions};
 use crate::store::sqlite::SqliteMetadataStore;
+use crate::store::{MetadataStore, PartStore, StoreError};
 
 /// The login of the user behind a generated development token.
 pub const DEV_USER: &str = "dev";
@@ -64,6 +65,9 @@ pub struct ServerOptions {
     /// `signing-key` in `data_dir`, generated on first start. Replicas
     /// must share one.
     pub signing_key_file: Option<PathBuf>,
+    /// Part bytes in this S3-compatible object store instead of `parts/`
+    /// in `data_dir`.
+    pub object_store: Option<S3Options>,
 }
 
 impl ServerOptions {
@@ -79,6 +83,7 @@ impl ServerOptions {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             tls: None,
             signing_key_file: None,
+            object_store: None,
         }
     }
 }
@@ -94,6 +99,8 @@ pub enum ServerError {
     Metadata(#[source] StoreError),
     #[error("cannot open the part store in {path}")]
     Parts { path: PathBuf, source: StoreError },
+    #[error("cannot use the object store {url}")]
+    ObjectStore { url: String, source: StoreError },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -113,8 +120,8 @@ pub struct Server {
     /// Set when the server generated (or reloaded) a development token.
     pub dev_token: Option<String>,
     sweep_every: Duration,
-    /// The part store behind `service`, whose writers a shutdown awaits.
-    parts: LocalDiskPartStore,
+    /// The part store behind `service`, which a shutdown lets settle.
+    parts: Arc<dyn PartStore>,
     shutdown_grace: Duration,
     /// Set when the server speaks https.
     tls: Option<RustlsConfig>,
@@ -155,14 +162,10 @@ impl Server {
                 ));
             }
         };
-        let parts_dir = dir.join("parts");
-        let parts = LocalDiskPartStore::open(&parts_dir).map_err(|source| ServerError::Parts {
-            path: parts_dir.clone(),
-            source,
-        })?;
+        let parts = open_parts(&options).await?;
         let key = secrets::signing_key(dir, options.signing_key_file.as_deref())
             .map_err(ServerError::Config)?;
-        let service = UploadService::new(meta, Arc::new(parts.clone()), options.service.clone())
+        let service = UploadService::new(meta, Arc::clone(&parts), options.service.clone())
             .with_signing_key(key);
 
         let mut pairs = options.tokens.clone();
@@ -245,6 +248,26 @@ impl Server {
         sweeper.abort();
         result
     }
+}
+
+/// The part store: the object store if one is configured, else `parts/`
+/// in the data directory.
+async fn open_parts(options: &ServerOptions) -> Result<Arc<dyn PartStore>, ServerError> {
+    if let Some(s3) = &options.object_store {
+        let failed = |source| ServerError::ObjectStore {
+            url: s3.url.clone(),
+            source,
+        };
+        let store = ObjectStorePartStore::s3(s3).map_err(failed)?;
+        store.check().await.map_err(failed)?;
+        return Ok(Arc::new(store));
+    }
+    let path = options.data_dir.join("parts");
+    let store = LocalDiskPartStore::open(&path).map_err(|source| ServerError::Parts {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Arc::new(store))
 }
 
 /// Reads `dev-token` from the data directory, or writes a new random one

@@ -8,8 +8,8 @@
 //!    connections are closed too;
 //! 2. requests in flight run to their end, each connection closing after
 //!    its response;
-//! 3. the disk store's writers settle
-//!    ([`LocalDiskPartStore::wait_for_writers`]): the temp files of puts
+//! 3. the part store settles ([`PartStore::settle`]): the temp files (on
+//!    disk) or unfinished multipart uploads (on an object store) of puts
 //!    whose client went away are removed;
 //! 4. all of it within the grace period. Past it, whatever still runs is
 //!    abandoned (it ends with the process), so that a stuck or very slow
@@ -28,6 +28,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -36,7 +37,7 @@ use axum_server::{AddrListener, Address, Handle};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
-use crate::store::disk::LocalDiskPartStore;
+use crate::store::PartStore;
 
 /// Logged once the listening socket is closed: from then on, connections
 /// are refused.
@@ -49,7 +50,7 @@ pub(super) async fn serve(
     listener: TcpListener,
     app: Router,
     tls: Option<RustlsConfig>,
-    parts: LocalDiskPartStore,
+    parts: Arc<dyn PartStore>,
     grace: Duration,
     signal: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
@@ -90,7 +91,7 @@ pub(super) async fn serve(
             result = serving => result?,
             never = on_signal => match never {},
         }
-        parts.wait_for_writers().await;
+        parts.settle().await;
         io::Result::Ok(())
     };
     let expired = async {

@@ -3,10 +3,22 @@
 //! between a durable put and its metadata transaction).
 //!
 //! `sweep_once` is one deterministic pass, so tests drive it directly;
-//! `run_sweeper` repeats it on an interval in the background. Every replica
-//! may run it: each step is idempotent.
+//! `run_sweeper` repeats it on an interval in the background.
+//!
+//! Why it looks like this:
+//! - **One sweeper across replicas.** Each step is idempotent, so two
+//!   sweepers would be correct, but they would race for the same garbage
+//!   and list the whole object store twice. A replica sweeps only while it
+//!   holds the `sweeper` lease in the metadata store, renewed every tick;
+//!   if it dies, another takes over once the lease runs out.
+//! - **Orphans by the page.** The store's listing is read page by page,
+//!   and each page of keys is checked against the metadata in one query,
+//!   never one lookup per key, so a scan of millions of objects costs
+//!   thousands of queries and a page of memory.
 
 use std::time::{Duration, SystemTime};
+
+use futures::TryStreamExt;
 
 use super::{UploadService, now};
 use crate::error::Chain;
@@ -15,6 +27,12 @@ use crate::store::StoreResult;
 /// How long an unreferenced object may exist before it counts as orphaned:
 /// far longer than the gap between a part's put and its row insert.
 pub(super) const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
+
+/// Keys of the orphan scan checked against the metadata at once.
+const ORPHAN_PAGE: usize = 1000;
+
+/// The lease that makes one replica at a time the sweeper.
+pub(super) const SWEEPER_LEASE: &str = "sweeper";
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
@@ -74,8 +92,13 @@ impl UploadService {
     /// whose part row never committed (a crash between put and insert).
     pub async fn sweep_orphans(&self, before: SystemTime) -> StoreResult<u64> {
         let mut deleted = 0;
-        for key in self.parts.list_older_than(before).await? {
-            if !self.meta.is_object_known(&key).await? {
+        let mut pages = self
+            .parts
+            .list_older_than(before)
+            .await?
+            .try_chunks(ORPHAN_PAGE);
+        while let Some(page) = pages.try_next().await.map_err(|e| e.1)? {
+            for key in self.meta.unknown_objects(&page).await? {
                 match self.parts.delete(&key).await {
                     Ok(()) => deleted += 1,
                     Err(e) => {
@@ -88,12 +111,33 @@ impl UploadService {
     }
 
     /// Runs expiry and garbage collection every `every`, and the orphan
-    /// scan every `ORPHAN_SCAN_EVERY`, until the task is dropped.
+    /// scan every `ORPHAN_SCAN_EVERY`, while this process holds the
+    /// sweeper lease, until the task is dropped.
     pub async fn run_sweeper(self, every: Duration) {
         let mut tick = tokio::time::interval(every);
         let mut last_scan: Option<tokio::time::Instant> = None;
+        let holder = format!("{}-{}", std::process::id(), super::random_hex_upper(8));
+        // Long enough to outlive a slow sweep, short enough that a dead
+        // holder's replacement starts within a few ticks.
+        let ttl = (3 * every.as_secs()).max(30) as i64;
         loop {
             tick.tick().await;
+            match self
+                .meta
+                .try_lease(SWEEPER_LEASE, &holder, now(), ttl)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Another replica sweeps; when it stops, we may scan.
+                    last_scan = None;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %Chain(&e), "cannot take the sweeper lease");
+                    continue;
+                }
+            }
             match self.expire_and_collect(now()).await {
                 Ok(r) if r != SweepReport::default() => tracing::info!(?r, "sweep"),
                 Ok(_) => {}

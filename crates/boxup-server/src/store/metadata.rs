@@ -162,6 +162,12 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn garbage(&self, limit: u64) -> StoreResult<Vec<String>>;
     /// Drops keys from the garbage queue (after their objects are deleted).
     async fn forget_garbage(&self, keys: &[String]) -> StoreResult<()>;
-    /// Whether any part, version or garbage row names this object key.
-    async fn is_object_known(&self, key: &str) -> StoreResult<bool>;
+    /// Those of `keys` that no part, version or garbage row names, in one
+    /// query (the orphan sweep asks about a listed page of keys at once).
+    async fn unknown_objects(&self, keys: &[String]) -> StoreResult<Vec<String>>;
+    /// Takes or renews the lease `name` for `holder` until `now + ttl`,
+    /// unless another holder's lease is still running. True if `holder`
+    /// holds it now. The sweeper runs only on the replica that holds its
+    /// lease, so replicas never sweep at the same time.
+    async fn try_lease(&self, name: &str, holder: &str, now: i64, ttl: i64) -> StoreResult<bool>;
 }

@@ -18,6 +18,7 @@
 pub mod conformance;
 pub mod disk;
 mod ids;
+mod in_flight;
 mod items;
 mod metadata;
 pub mod object;
@@ -30,7 +31,7 @@ mod writes;
 pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
 pub use items::{ItemCursor, ItemRecord, ItemsChunk, ItemsPage};
 pub use metadata::MetadataStore;
-pub use parts::{ByteStream, PartStore};
+pub use parts::{ByteStream, KeyStream, PartStore, list_all_older_than};
 pub use writes::{
     CommitDecision, CommitSession, CopyRules, Decision, DeleteDecision, FileChange, FileCopy,
     FileMove, FileMoveDecision, FileValues, FileWrite, FolderCopy, FolderDeleteDecision,
@@ -69,6 +70,10 @@ pub enum StoreError {
     /// problem, but one worth telling apart from a crash.
     #[error("storage is full: {0}")]
     StorageFull(String),
+    /// The backend is out of reach (connection refused or lost, timed
+    /// out, overloaded): worth retrying soon, and nothing was changed.
+    #[error("backend unavailable: {0}")]
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
     /// The backend failed: the error says how, with its whole cause chain
     /// (an operator reads it in the log, the client sees a generic 500).
     #[error(transparent)]
@@ -80,6 +85,17 @@ impl StoreError {
     /// chain) or a message.
     pub fn backend(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StoreError::Backend(e.into())
+    }
+
+    /// An unreachable backend: what was being done, caused by `e`.
+    pub fn unavailable_context(
+        context: impl Into<String>,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Unavailable(Box::new(Context {
+            context: context.into(),
+            source: e.into(),
+        }))
     }
 
     /// A backend failure: what was being done, caused by `e`.

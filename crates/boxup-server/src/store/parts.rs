@@ -13,6 +13,9 @@ use super::StoreResult;
 /// A stream of body bytes.
 pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 
+/// A stream of object keys, fetched page by page as it is read.
+pub type KeyStream = BoxStream<'static, StoreResult<String>>;
+
 /// Immutable byte objects. Keys are made by the service from `[0-9A-Za-z/_.-]`
 /// only and never contain `..`.
 #[async_trait]
@@ -35,6 +38,24 @@ pub trait PartStore: Send + Sync + 'static {
     async fn delete(&self, key: &str) -> StoreResult<()>;
 
     /// Keys of stored objects last modified before `before`, for the
-    /// orphan sweep. Objects still being written are never listed.
-    async fn list_older_than(&self, before: SystemTime) -> StoreResult<Vec<String>>;
+    /// orphan sweep. Objects still being written are never listed. A
+    /// store that lists in pages fetches the next page only as the stream
+    /// is read, so the sweep's memory does not grow with the store.
+    async fn list_older_than(&self, before: SystemTime) -> StoreResult<KeyStream>;
+
+    /// Waits until the work that puts left behind has finished, including
+    /// the clean-up after puts whose caller dropped them mid-body (so that
+    /// nothing of theirs is left half-written). For graceful shutdown and
+    /// tests.
+    async fn settle(&self) {}
+}
+
+/// Every key `store` lists as older than `before`, collected (for tests
+/// and small stores).
+pub async fn list_all_older_than(
+    store: &dyn PartStore,
+    before: SystemTime,
+) -> StoreResult<Vec<String>> {
+    use futures::TryStreamExt;
+    store.list_older_than(before).await?.try_collect().await
 }

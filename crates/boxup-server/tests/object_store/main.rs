@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use boxup_server::store::conformance::parts;
 use boxup_server::store::object::{ObjectStorePartStore, S3Options};
-use boxup_server::store::{PartStore, StoreError};
+use boxup_server::store::{PartStore, StoreError, list_all_older_than};
 use bytes::Bytes;
 use futures::StreamExt;
 use libtest_mimic::Trial;
@@ -74,10 +74,12 @@ async fn a_bad_part_leaves_no_object() {
         matches!(got, Err(StoreError::NotFound)),
         "visible after a failed put"
     );
-    let listed = store
-        .list_older_than(std::time::SystemTime::now() + std::time::Duration::from_secs(3600))
-        .await
-        .unwrap();
+    let listed = list_all_older_than(
+        &store,
+        std::time::SystemTime::now() + std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
     assert!(listed.is_empty(), "{listed:?}");
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use boxup_server::store::disk::LocalDiskPartStore;
-use boxup_server::store::{ByteStream, PartStore, StoreError};
+use boxup_server::store::{ByteStream, PartStore, StoreError, list_all_older_than};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use tempfile::TempDir;
@@ -155,8 +155,7 @@ async fn dropped_put_leaves_no_temp_file() {
         store.get("dropped/obj", 0..1).await,
         Err(StoreError::NotFound)
     ));
-    let listed = store
-        .list_older_than(SystemTime::now() + Duration::from_secs(3600))
+    let listed = list_all_older_than(&store, SystemTime::now() + Duration::from_secs(3600))
         .await
         .expect("list");
     assert!(listed.is_empty(), "in-flight object listed: {listed:?}");

@@ -1,5 +1,7 @@
 //! `boxup serve`: the embedded default server (SQLite + local disk), or
-//! metadata in PostgreSQL with `--database-url`.
+//! metadata in PostgreSQL with `--database-url` and part bytes in an
+//! S3-compatible object store with `--storage s3://BUCKET/PREFIX`: the
+//! scale-out configuration, where any number of replicas share both.
 //!
 //! SIGTERM or Ctrl-C shuts the server down gracefully (new connections
 //! refused, requests in flight finished within `--shutdown-grace`), then
@@ -14,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use boxup_server::server::{TlsFiles, parse_token_spec, parse_tokens};
+use boxup_server::store::object::S3Options;
 use boxup_server::{Server, ServerOptions, ServiceConfig};
 use clap::Args;
 
@@ -83,6 +86,62 @@ pub(crate) struct ServeArgs {
     /// share it; by default each data directory generates its own.
     #[arg(long, env = "BOXUP_SIGNING_KEY_FILE")]
     signing_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+/// Where part bytes go when not in the data directory. Credentials and
+/// region may also come from the standard `AWS_*` variables (and
+/// `AWS_ENDPOINT`), as every S3 tool reads them.
+#[derive(Args, Debug)]
+struct StorageArgs {
+    /// Keep part bytes in an S3-compatible object store, as
+    /// s3://BUCKET or s3://BUCKET/PREFIX, instead of the data directory.
+    #[arg(long, env = "BOXUP_STORAGE")]
+    storage: Option<String>,
+    /// The object store's endpoint, e.g. http://127.0.0.1:3900 (Garage,
+    /// MinIO); AWS's by default.
+    #[arg(long, env = "BOXUP_S3_ENDPOINT", requires = "storage")]
+    s3_endpoint: Option<String>,
+    /// The object store's region (Garage's default is "garage").
+    #[arg(long, env = "BOXUP_S3_REGION", requires = "storage")]
+    s3_region: Option<String>,
+    /// Path-style requests (endpoint/bucket/key), which Garage and MinIO
+    /// want, instead of virtual-hosted ones (bucket.endpoint/key).
+    #[arg(long, env = "BOXUP_S3_PATH_STYLE", requires = "storage")]
+    s3_path_style: bool,
+    /// The access key id; else AWS_ACCESS_KEY_ID.
+    #[arg(long, env = "BOXUP_S3_ACCESS_KEY_ID", requires = "storage")]
+    s3_access_key_id: Option<String>,
+    /// A file holding the secret access key; else AWS_SECRET_ACCESS_KEY.
+    /// (A file, so that the secret shows in no process listing.)
+    #[arg(long, env = "BOXUP_S3_SECRET_KEY_FILE", requires = "storage")]
+    s3_secret_key_file: Option<PathBuf>,
+}
+
+impl StorageArgs {
+    fn options(&self) -> anyhow::Result<Option<S3Options>> {
+        let Some(url) = &self.storage else {
+            return Ok(None);
+        };
+        let secret_access_key = match &self.s3_secret_key_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(Some(S3Options {
+            url: url.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            path_style: self.s3_path_style,
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key,
+        }))
+    }
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -125,6 +184,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             _ => None,
         },
         signing_key_file: args.signing_key_file.clone(),
+        object_store: args.storage.options()?,
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;

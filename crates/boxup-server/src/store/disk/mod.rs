@@ -36,19 +36,17 @@ use std::fs;
 use std::io::{self, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio::sync::Notify;
 use tokio_util::io::ReaderStream;
 
-use super::{ByteStream, PartStore, StoreError, StoreResult};
+use super::in_flight::InFlight;
+use super::{ByteStream, KeyStream, PartStore, StoreError, StoreResult};
 use keys::{is_valid_key, list_older_than};
 use writer::TempFile;
 
@@ -69,33 +67,8 @@ pub struct LocalDiskPartStore {
 struct Inner {
     objects: PathBuf,
     tmp: PathBuf,
-    writers: Arc<Writers>,
-}
-
-/// Count of live blocking writers, to wait for them deterministically.
-#[derive(Debug, Default)]
-struct Writers {
-    running: AtomicUsize,
-    idle: Notify,
-}
-
-/// Held by a writer task for its whole life (dropped even if the task never
-/// runs because the runtime shuts down).
-pub(super) struct WriterToken(Arc<Writers>);
-
-impl Writers {
-    fn start(self: &Arc<Self>) -> WriterToken {
-        self.running.fetch_add(1, Ordering::SeqCst);
-        WriterToken(Arc::clone(self))
-    }
-}
-
-impl Drop for WriterToken {
-    fn drop(&mut self) {
-        if self.0.running.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
+    /// Live blocking writers (see `writer.rs`).
+    writers: InFlight,
 }
 
 impl LocalDiskPartStore {
@@ -134,7 +107,7 @@ impl LocalDiskPartStore {
             inner: Arc::new(Inner {
                 objects,
                 tmp,
-                writers: Arc::default(),
+                writers: InFlight::default(),
             }),
         })
     }
@@ -143,16 +116,7 @@ impl LocalDiskPartStore {
     /// including the writers of dropped puts, which remove their temp file
     /// on their own thread after the drop. For graceful shutdown and tests.
     pub async fn wait_for_writers(&self) {
-        let writers = &self.inner.writers;
-        loop {
-            let mut idle = pin!(writers.idle.notified());
-            // Register before checking, so a wake-up in between is not lost.
-            idle.as_mut().enable();
-            if writers.running.load(Ordering::SeqCst) == 0 {
-                return;
-            }
-            idle.await;
-        }
+        self.inner.writers.wait_idle().await;
     }
 
     /// The path of `key`'s object, after checking that the key cannot
@@ -339,12 +303,17 @@ impl PartStore for LocalDiskPartStore {
         .map_err(|e| backend("deleting", e))?
     }
 
-    async fn list_older_than(&self, before: SystemTime) -> StoreResult<Vec<String>> {
+    async fn list_older_than(&self, before: SystemTime) -> StoreResult<KeyStream> {
         let objects = self.inner.objects.clone();
-        tokio::task::spawn_blocking(move || list_older_than(&objects, before))
+        let keys = tokio::task::spawn_blocking(move || list_older_than(&objects, before))
             .await
             .map_err(|e| backend("listing objects", e))?
-            .map_err(|e| backend("listing objects", e))
+            .map_err(|e| backend("listing objects", e))?;
+        Ok(futures::stream::iter(keys.into_iter().map(Ok)).boxed())
+    }
+
+    async fn settle(&self) {
+        self.wait_for_writers().await;
     }
 }
 

@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::WriterToken;
+use crate::store::in_flight::InFlightToken as WriterToken;
 
 /// How often a rename is retried when a concurrent delete pruned the
 /// freshly created, still empty parent directory.

@@ -3,9 +3,10 @@
 //! credentials, each from a flag or the standard `AWS_*` variables.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
+use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
 
 use crate::store::{StoreError, StoreResult};
 
@@ -48,7 +49,14 @@ impl S3Options {
         if bucket.is_empty() {
             return Err(StoreError::backend(format!("{} names no bucket", self.url)));
         }
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_retry(retries())
+            .with_client_options(
+                ClientOptions::new()
+                    .with_connect_timeout(Duration::from_secs(5))
+                    .with_timeout(Duration::from_secs(30)),
+            );
         if let Some(endpoint) = &self.endpoint {
             builder = builder
                 .with_endpoint(endpoint)
@@ -70,5 +78,21 @@ impl S3Options {
             StoreError::backend_context(format!("cannot use the object store {}", self.url), e)
         })?;
         Ok((Arc::new(store), prefix.trim_matches('/').to_owned()))
+    }
+}
+
+/// Retries of one request to the object store: a few quick ones (about
+/// 1.5 s in all), enough to ride out a dropped connection, but short, so
+/// that a store that is really down turns into a 503 for the client (whose
+/// own retry honours `Retry-After`) long before the SDKs' 60 s timeout.
+fn retries() -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            base: 2.0,
+        },
+        max_retries: 4,
+        retry_timeout: Duration::from_secs(20),
     }
 }

@@ -13,6 +13,15 @@
 //!   `If-Match` (it overwrites and answers 200), so nothing here relies on
 //!   them: the service makes a fresh key per attempt, and the metadata
 //!   store decides which attempt wins.
+//! - **Uploads in their own task.** A put dropped mid-body (its client hung
+//!   up) must not leave an unfinished multipart upload holding bytes, so
+//!   the upload runs in a task of its own that always ends by completing
+//!   or aborting; `settle` waits for those tasks.
+//! - **Unreachable is not broken.** Transport failures and 5xx answers
+//!   that outlast the client's few quick retries become
+//!   `StoreError::Unavailable` (503 with `Retry-After` to the client);
+//!   the retries are kept short so that the 503 comes well within the
+//!   SDKs' request timeout.
 //! - **A prefix per deployment.** Keys live under the URL's path, so one
 //!   bucket can hold several deployments (or test runs) side by side.
 
@@ -29,7 +38,8 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload
 
 pub use config::S3Options;
 
-use super::{ByteStream, PartStore, StoreError, StoreResult};
+use super::in_flight::InFlight;
+use super::{ByteStream, KeyStream, PartStore, StoreError, StoreResult};
 
 /// Bytes per uploaded chunk: S3's smallest multipart part (but the last).
 const CHUNK: usize = 5 * 1024 * 1024;
@@ -44,6 +54,8 @@ pub struct ObjectStorePartStore {
     prefix: String,
     /// For messages: `s3://bucket/prefix`.
     url: String,
+    /// Upload tasks still running.
+    uploads: InFlight,
 }
 
 impl std::fmt::Debug for ObjectStorePartStore {
@@ -63,13 +75,32 @@ impl ObjectStorePartStore {
         } else {
             format!("{prefix}/")
         };
-        ObjectStorePartStore { store, prefix, url }
+        ObjectStorePartStore {
+            store,
+            prefix,
+            url,
+            uploads: InFlight::default(),
+        }
     }
 
     /// Connects to the S3-compatible store `options` describe.
     pub fn s3(options: &S3Options) -> StoreResult<Self> {
         let (store, prefix) = options.build()?;
         Ok(Self::new(store, &prefix, options.url.clone()))
+    }
+
+    /// Proves the store answers and the credentials are good, by asking
+    /// for an object that need not exist: for a start that fails fast on
+    /// a wrong endpoint, bucket or key rather than at the first upload.
+    pub async fn check(&self) -> StoreResult<()> {
+        let probe = Path::from(format!("{}.boxup-probe", self.prefix));
+        match self.store.head(&probe).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(StoreError::backend_context(
+                format!("cannot reach {}", self.url),
+                e,
+            )),
+        }
     }
 
     fn path(&self, key: &str) -> StoreResult<Path> {
@@ -80,29 +111,21 @@ impl ObjectStorePartStore {
     }
 
     fn failed(&self, what: &str, key: &str, e: object_store::Error) -> StoreError {
+        let context = format!("{what} {key} in {}", self.url);
         match e {
             object_store::Error::NotFound { .. } => StoreError::NotFound,
-            e => StoreError::backend_context(format!("{what} {key} in {}", self.url), e),
+            // What a request that kept failing (refused, reset, timed
+            // out, 5xx) becomes once the retries are spent.
+            e @ object_store::Error::Generic { .. } => StoreError::unavailable_context(context, e),
+            e => StoreError::backend_context(context, e),
         }
     }
-}
 
-/// The keys the service makes: `[0-9A-Za-z/_.-]`, no empty, `.` or `..`
-/// segment (the same rule as the disk store's).
-fn is_valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'))
-        && key
-            .split('/')
-            .all(|segment| !matches!(segment, "" | "." | ".."))
-}
-
-#[async_trait]
-impl PartStore for ObjectStorePartStore {
-    async fn put(&self, key: &str, mut body: ByteStream) -> StoreResult<u64> {
+    /// One multipart upload of `body` to `key`, completed only if the
+    /// whole body arrived without error, else aborted.
+    async fn upload(&self, key: &str, mut body: ByteStream) -> StoreResult<u64> {
         let path = self.path(key)?;
+
         let upload = self
             .store
             .put_multipart(&path)
@@ -152,6 +175,34 @@ impl PartStore for ObjectStorePartStore {
             }
         }
     }
+}
+
+/// The keys the service makes: `[0-9A-Za-z/_.-]`, no empty, `.` or `..`
+/// segment (the same rule as the disk store's).
+fn is_valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'))
+        && key
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
+#[async_trait]
+impl PartStore for ObjectStorePartStore {
+    async fn put(&self, key: &str, body: ByteStream) -> StoreResult<u64> {
+        self.path(key)?;
+        let this = self.clone();
+        let key = key.to_owned();
+        let token = self.uploads.start();
+        tokio::spawn(async move {
+            let _token = token;
+            this.upload(&key, body).await
+        })
+        .await
+        .map_err(|e| StoreError::backend_context("an upload task failed", e))?
+    }
 
     async fn get(&self, key: &str, range: Range<u64>) -> StoreResult<ByteStream> {
         let path = self.path(key)?;
@@ -186,21 +237,28 @@ impl PartStore for ObjectStorePartStore {
         }
     }
 
-    async fn list_older_than(&self, before: SystemTime) -> StoreResult<Vec<String>> {
-        let prefix = Path::from(self.prefix.trim_end_matches('/'));
-        let prefix = (!self.prefix.is_empty()).then_some(&prefix);
-        let mut listing = self.store.list(prefix);
-        let mut keys = Vec::new();
-        while let Some(meta) = listing.next().await {
-            let meta = meta.map_err(|e| self.failed("listing", &self.prefix, e))?;
-            let modified: SystemTime = meta.last_modified.into();
-            let Some(key) = meta.location.as_ref().strip_prefix(&self.prefix) else {
-                continue;
+    async fn list_older_than(&self, before: SystemTime) -> StoreResult<KeyStream> {
+        let root = Path::from(self.prefix.trim_end_matches('/'));
+        let root = (!self.prefix.is_empty()).then_some(&root);
+        let this = self.clone();
+        // S3 lists 1,000 keys a request; object_store asks for the next
+        // page only as this stream is read.
+        let keys = self.store.list(root).filter_map(move |meta| {
+            let key = match meta {
+                Err(e) => Some(Err(this.failed("listing", &this.prefix, e))),
+                Ok(meta) => {
+                    let modified: SystemTime = meta.last_modified.into();
+                    let key = meta.location.as_ref().strip_prefix(&this.prefix);
+                    key.filter(|key| modified < before && is_valid_key(key))
+                        .map(|key| Ok(key.to_owned()))
+                }
             };
-            if modified < before && is_valid_key(key) {
-                keys.push(key.to_owned());
-            }
-        }
-        Ok(keys)
+            futures::future::ready(key)
+        });
+        Ok(keys.boxed())
+    }
+
+    async fn settle(&self) {
+        self.uploads.wait_idle().await;
     }
 }

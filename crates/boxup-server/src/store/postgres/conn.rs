@@ -38,8 +38,10 @@ use sqlx::{Connection, PgConnection};
 use super::{DbError, DbResult, PostgresMetadataStore, PostgresOptions, schema};
 use crate::store::{StoreError, StoreResult};
 
-/// How long a caller waits for a pooled connection before failing.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a caller waits for a pooled connection before failing (with
+/// 503 and `Retry-After`, when the database is out of reach): well within
+/// the SDKs' 60 s request timeout.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Attempts of one write transaction, the first included.
 const MAX_ATTEMPTS: u32 = 5;

@@ -97,15 +97,44 @@ pub(super) async fn forget_garbage(c: &mut PgConnection, keys: &[String]) -> DbR
     Ok(())
 }
 
-pub(super) async fn is_object_known(c: &mut PgConnection, key: &str) -> DbResult<bool> {
+pub(super) async fn unknown_objects(
+    c: &mut PgConnection,
+    keys: &[String],
+) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM parts WHERE object_key = $1) \
-             OR EXISTS (SELECT 1 FROM version_objects WHERE object_key = $1) \
-             OR EXISTS (SELECT 1 FROM garbage WHERE key = $1)",
+        "SELECT k FROM UNNEST($1::text[]) WITH ORDINALITY AS u(k, n) \
+         WHERE NOT EXISTS (SELECT 1 FROM parts WHERE object_key = k) \
+           AND NOT EXISTS (SELECT 1 FROM version_objects WHERE object_key = k) \
+           AND NOT EXISTS (SELECT 1 FROM garbage WHERE key = k) \
+         ORDER BY n",
     )
-    .bind(key)
-    .fetch_one(&mut *c)
+    .bind(keys)
+    .fetch_all(&mut *c)
     .await?)
+}
+
+/// See `MetadataStore::try_lease`. One statement: the row lock of the
+/// upsert decides between replicas asking at once.
+pub(super) async fn try_lease(
+    c: &mut PgConnection,
+    name: &str,
+    holder: &str,
+    now: i64,
+    ttl: i64,
+) -> DbResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
+             expires_at = EXCLUDED.expires_at \
+         WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $4",
+    )
+    .bind(name)
+    .bind(holder)
+    .bind(now.saturating_add(ttl))
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Queues for deletion those of `keys` that no file version uses any more

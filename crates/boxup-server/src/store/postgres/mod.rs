@@ -394,9 +394,16 @@ impl MetadataStore for PostgresMetadataStore {
         .await
     }
 
-    async fn is_object_known(&self, key: &str) -> StoreResult<bool> {
-        self.single(key, |c, key| {
-            Box::pin(housekeeping::is_object_known(c, key))
+    async fn unknown_objects(&self, keys: &[String]) -> StoreResult<Vec<String>> {
+        self.single(keys, |c, keys| {
+            Box::pin(housekeeping::unknown_objects(c, keys))
+        })
+        .await
+    }
+
+    async fn try_lease(&self, name: &str, holder: &str, now: i64, ttl: i64) -> StoreResult<bool> {
+        self.single(&(name, holder), |c, (name, holder)| {
+            Box::pin(housekeeping::try_lease(c, name, holder, now, ttl))
         })
         .await
     }

@@ -141,8 +141,18 @@ CREATE TABLE garbage (
 );
 "#;
 
+/// Version 2: named leases, so that one replica at a time runs the sweeper.
+const V2: &str = r#"
+CREATE TABLE leases (
+    name       TEXT COLLATE "C" NOT NULL,
+    holder     TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    CONSTRAINT leases_pkey PRIMARY KEY (name)
+);
+"#;
+
 /// Forward migrations, in order.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -28,8 +28,30 @@ impl DbError {
     pub(super) fn into_store(self) -> StoreError {
         match self {
             DbError::Store(e) => e,
+            DbError::Sql(e) if is_unavailable(&e) => StoreError::Unavailable(Box::new(e)),
             DbError::Sql(e) => StoreError::backend(e),
         }
+    }
+}
+
+/// Whether `e` says the database is out of reach rather than that the
+/// statement failed: the pool could not connect in time, the connection
+/// broke, or the server is shutting down, starting up or full of clients.
+/// Such a failure becomes 503 with `Retry-After`; the client's retry is
+/// safe, because every write the service makes can be repeated.
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
+        // Class 08: connection exception; 57P01–57P03: admin shutdown,
+        // crash shutdown, cannot connect now; 53300: too many connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 

@@ -56,14 +56,37 @@ pub(super) fn forget_garbage(tx: &Transaction<'_>, keys: &[String]) -> DbResult<
     Ok(())
 }
 
-pub(super) fn is_object_known(tx: &Transaction<'_>, key: &str) -> DbResult<bool> {
-    Ok(tx
+/// The keys travel as one JSON array, so the page is one statement.
+pub(super) fn unknown_objects(tx: &Transaction<'_>, keys: &[String]) -> DbResult<Vec<String>> {
+    let keys = serde_json::to_string(keys).expect("a list of strings is JSON");
+    let mut stmt = tx.prepare_cached(
+        "SELECT k.value FROM json_each(?1) AS k \
+         WHERE NOT EXISTS (SELECT 1 FROM parts WHERE object_key = k.value) \
+           AND NOT EXISTS (SELECT 1 FROM version_objects WHERE object_key = k.value) \
+           AND NOT EXISTS (SELECT 1 FROM garbage WHERE key = k.value) \
+         ORDER BY k.key",
+    )?;
+    let rows = stmt.query_map(params![keys], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+}
+
+/// See `MetadataStore::try_lease`.
+pub(super) fn try_lease(
+    tx: &Transaction<'_>,
+    name: &str,
+    holder: &str,
+    now: i64,
+    ttl: i64,
+) -> DbResult<bool> {
+    let changed = tx
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM parts WHERE object_key = ?1) \
-                 OR EXISTS (SELECT 1 FROM version_objects WHERE object_key = ?1) \
-                 OR EXISTS (SELECT 1 FROM garbage WHERE key = ?1)",
+            "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+                 expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at <= ?4",
         )?
-        .query_row(params![key], |r| r.get(0))?)
+        .execute(params![name, holder, now.saturating_add(ttl), now])?;
+    Ok(changed == 1)
 }
 
 /// Queues for deletion those of `keys` that no file version uses any more

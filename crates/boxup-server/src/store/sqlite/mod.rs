@@ -336,9 +336,15 @@ impl MetadataStore for SqliteMetadataStore {
             .await
     }
 
-    async fn is_object_known(&self, key: &str) -> StoreResult<bool> {
-        let key = key.to_owned();
-        self.read(move |tx| housekeeping::is_object_known(tx, &key))
+    async fn unknown_objects(&self, keys: &[String]) -> StoreResult<Vec<String>> {
+        let keys = keys.to_vec();
+        self.read(move |tx| housekeeping::unknown_objects(tx, &keys))
+            .await
+    }
+
+    async fn try_lease(&self, name: &str, holder: &str, now: i64, ttl: i64) -> StoreResult<bool> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.write(move |tx| housekeeping::try_lease(tx, &name, &holder, now, ttl))
             .await
     }
 }

@@ -116,8 +116,17 @@ CREATE TABLE garbage (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 2: named leases, so that one process at a time runs the sweeper.
+const V2: &str = r#"
+CREATE TABLE leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// Forward migrations, in order.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this code writes.
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -189,7 +189,7 @@ pub async fn check_delete_file_garbage(store: &dyn MetadataStore) {
     );
     for o in first.content.objects.iter().chain(&second.content.objects) {
         assert!(in_garbage(store, &o.key).await, "{} not in garbage", o.key);
-        assert!(store.is_object_known(&o.key).await.unwrap());
+        assert!(is_known(store, &o.key).await);
     }
     let e = err(store.delete_file(owner, f.id, &delete_if(None)).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");

@@ -1,5 +1,5 @@
 //! Conformance checks of deleting sessions and of housekeeping: expiry,
-//! the garbage queue, known objects.
+//! the garbage queue, known objects, leases.
 
 use super::*;
 
@@ -50,7 +50,7 @@ pub async fn check_delete_session_committed(store: &dyn MetadataStore) {
             "{} in garbage",
             p.object_key
         );
-        assert!(store.is_object_known(&p.object_key).await.unwrap());
+        assert!(is_known(store, &p.object_key).await);
     }
     let e = err(store.delete_session(&s.id).await);
     assert!(matches!(e, StoreError::NotFound), "{e:?}");
@@ -144,44 +144,89 @@ pub async fn check_garbage_forget(store: &dyn MetadataStore) {
     let all = store.garbage(u64::MAX).await.unwrap();
     assert!(!all.contains(&keys[0]) && !all.contains(&keys[1]));
     assert!(all.contains(&keys[2]));
-    assert!(!store.is_object_known(&keys[0]).await.unwrap());
-    assert!(store.is_object_known(&keys[2]).await.unwrap());
+    assert!(!is_known(store, &keys[0]).await);
+    assert!(is_known(store, &keys[2]).await);
     // Forgetting unknown or already forgotten keys is fine.
     let again = vec![keys[0].clone(), keys[2].clone(), key("never")];
     store.forget_garbage(&again).await.unwrap();
     assert!(!in_garbage(store, &keys[2]).await);
-    assert!(!store.is_object_known(&keys[2]).await.unwrap());
+    assert!(!is_known(store, &keys[2]).await);
 }
 
 pub async fn check_is_object_known(store: &dyn MetadataStore) {
     let owner = user(store, "known").await;
-    assert!(!store.is_object_known(&key("unknown")).await.unwrap());
+    assert!(!is_known(store, &key("unknown")).await);
     let s = session(owner, to_file(FolderId::ROOT, "k.bin"), 5);
     store.create_session(&s).await.unwrap();
     let p = part(&s, 0);
-    assert!(!store.is_object_known(&p.object_key).await.unwrap());
+    assert!(!is_known(store, &p.object_key).await);
     store.insert_part(&p).await.unwrap();
-    assert!(store.is_object_known(&p.object_key).await.unwrap());
+    assert!(is_known(store, &p.object_key).await);
     let file = store.commit_session(commit(&s, 1)).await.unwrap();
     store.delete_session(&s.id).await.unwrap();
     // Now only the version names it.
-    assert!(store.is_object_known(&p.object_key).await.unwrap());
+    assert!(is_known(store, &p.object_key).await);
     assert!(!in_garbage(store, &p.object_key).await);
     store
         .delete_file(owner, file.id, &delete_if(None))
         .await
         .unwrap();
     // Now only the garbage queue names it.
-    assert!(store.is_object_known(&p.object_key).await.unwrap());
+    assert!(is_known(store, &p.object_key).await);
     store
         .forget_garbage(std::slice::from_ref(&p.object_key))
         .await
         .unwrap();
-    assert!(!store.is_object_known(&p.object_key).await.unwrap());
+    assert!(!is_known(store, &p.object_key).await);
     // A simple upload's objects are known through the version.
     let new = new_file(owner, FolderId::ROOT, "simple");
     store.write_file(new.clone()).await.unwrap();
     for o in &new.content.objects {
-        assert!(store.is_object_known(&o.key).await.unwrap());
+        assert!(is_known(store, &o.key).await);
     }
+}
+
+pub async fn check_unknown_objects_in_one_page(store: &dyn MetadataStore) {
+    let owner = user(store, "page-of-keys").await;
+    let s = session(owner, to_file(FolderId::ROOT, "p.bin"), 15);
+    let parts = session_with_parts(store, &s).await;
+    assert!(store.unknown_objects(&[]).await.unwrap().is_empty());
+    // Known and unknown keys interleaved: the unknown ones come back, in
+    // the order asked, each once.
+    let asked = vec![
+        key("z-first"),
+        parts[0].object_key.clone(),
+        key("a-second"),
+        parts[1].object_key.clone(),
+        key("m-third"),
+    ];
+    assert_eq!(
+        store.unknown_objects(&asked).await.unwrap(),
+        vec![asked[0].clone(), asked[2].clone(), asked[4].clone()]
+    );
+    // A large page is still one call.
+    let many: Vec<String> = (0..2000).map(|i| key(&format!("bulk-{i:05}"))).collect();
+    assert_eq!(store.unknown_objects(&many).await.unwrap(), many);
+}
+
+pub async fn check_leases(store: &dyn MetadataStore) {
+    let name = format!("sweeper-{}", key("lease"));
+    let (a, b) = ("replica-a", "replica-b");
+    assert!(store.try_lease(&name, a, 1000, 60).await.unwrap());
+    // While a's lease runs, b cannot take it; a can renew it.
+    assert!(!store.try_lease(&name, b, 1059, 60).await.unwrap());
+    assert!(store.try_lease(&name, a, 1050, 60).await.unwrap());
+    assert!(!store.try_lease(&name, b, 1109, 60).await.unwrap());
+    // Once it ran out (renewed until 1110), b takes it and a is refused.
+    assert!(store.try_lease(&name, b, 1110, 60).await.unwrap());
+    assert!(!store.try_lease(&name, a, 1111, 60).await.unwrap());
+    // Leases of other names are independent.
+    let other = format!("{name}-other");
+    assert!(store.try_lease(&other, a, 1111, 60).await.unwrap());
+    // Of replicas racing for a free lease, exactly one wins.
+    let race = format!("{name}-race");
+    let holders: Vec<String> = (0..8).map(|i| format!("racer-{i}")).collect();
+    let tries = holders.iter().map(|h| store.try_lease(&race, h, 2000, 60));
+    let won = futures::future::join_all(tries).await;
+    assert_eq!(won.iter().filter(|w| *w.as_ref().unwrap()).count(), 1);
 }

@@ -108,6 +108,8 @@ macro_rules! __metadata_checks {
             check_expire_sessions,
             check_garbage_forget,
             check_is_object_known,
+            check_unknown_objects_in_one_page,
+            check_leases,
             check_list_items_by_marker,
             check_update_file,
             check_update_folder_and_cycles,
@@ -382,4 +384,10 @@ async fn in_garbage(store: &dyn MetadataStore, key: &str) -> bool {
         .unwrap()
         .iter()
         .any(|k| k == key)
+}
+
+/// Whether a part, version or garbage row names `key`.
+async fn is_known(store: &dyn MetadataStore, key: &str) -> bool {
+    let unknown = store.unknown_objects(&[key.to_owned()]).await.unwrap();
+    unknown.is_empty()
 }

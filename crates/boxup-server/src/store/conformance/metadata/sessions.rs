@@ -67,7 +67,7 @@ pub async fn check_insert_part_existing(store: &dyn MetadataStore) {
         PartInsert::Existing(p0.clone())
     );
     assert_eq!(store.get_part(&s.id, 0).await.unwrap(), Some(p0.clone()));
-    assert!(!store.is_object_known(&dup.object_key).await.unwrap());
+    assert!(!is_known(store, &dup.object_key).await);
     assert_eq!(
         store.get_session(&s.id).await.unwrap().unwrap().num_parts,
         1
