@@ -45,6 +45,10 @@ cat >"$work/garage.toml" <<TOML
 metadata_dir = "$work/meta"
 data_dir = "$work/data"
 db_engine = "lmdb"
+# Durable on one node: every object and its metadata are fsynced before
+# Garage answers, so an acknowledged part survives a crash of the node.
+data_fsync = true
+metadata_fsync = true
 replication_factor = 1
 rpc_bind_addr = "127.0.0.1:$rpc_port"
 rpc_public_addr = "127.0.0.1:$rpc_port"
