@@ -8,6 +8,10 @@
 //! compare-and-set in the metadata store. Any replica, or this one after a
 //! restart, continues from the saved state; commit only hashes what is
 //! left, so its latency stays flat as files grow.
+//!
+//! Reading a part back is the fallback: a part that arrived in order was
+//! hashed as it streamed in, and one that arrived ahead of the frontier is
+//! usually still in memory (`recent_parts.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -43,7 +47,7 @@ impl FrontierLocks {
     }
 }
 
-fn restore(frontier: &Frontier) -> StoreResult<Sha1> {
+pub(super) fn restore(frontier: &Frontier) -> StoreResult<Sha1> {
     if frontier.offset == 0 {
         return Ok(Sha1::new());
     }
@@ -53,6 +57,15 @@ fn restore(frontier: &Frontier) -> StoreResult<Sha1> {
 }
 
 impl UploadService {
+    /// Holds this process's frontier lock of a session: while held, no
+    /// advancer here reads or moves its frontier.
+    pub(super) async fn hold_frontier(
+        &self,
+        session_id: &SessionId,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
+        self.frontier_locks.get(session_id).lock_owned().await
+    }
+
     /// Advances the frontier in the background after a part lands.
     pub(crate) fn spawn_frontier(&self, session_id: SessionId) {
         let service = self.clone();
@@ -102,13 +115,20 @@ impl UploadService {
                 )));
             }
             let mut hasher = restore(&session.frontier)?;
-            let mut body = self.parts.get(&part.object_key, 0..part.size).await?;
             let mut hashed = 0u64;
-            while let Some(chunk) = body.try_next().await.map_err(|e| {
-                StoreError::backend_context(format!("reading {}", part.object_key), e)
-            })? {
-                hashed += chunk.len() as u64;
-                hasher.update(&chunk);
+            if let Some(chunks) = self.recent_parts.take(&part.object_key) {
+                for chunk in chunks {
+                    hashed += chunk.len() as u64;
+                    hasher.update(&chunk);
+                }
+            } else {
+                let mut body = self.parts.get(&part.object_key, 0..part.size).await?;
+                while let Some(chunk) = body.try_next().await.map_err(|e| {
+                    StoreError::backend_context(format!("reading {}", part.object_key), e)
+                })? {
+                    hashed += chunk.len() as u64;
+                    hasher.update(&chunk);
+                }
             }
             if hashed != part.size {
                 return Err(StoreError::backend(format!(

@@ -11,6 +11,8 @@ mod fields;
 mod files;
 mod folders;
 mod frontier;
+#[cfg(test)]
+mod frontier_tests;
 mod input;
 mod links;
 mod names;
@@ -18,6 +20,7 @@ mod parts;
 mod plan;
 pub mod policy;
 mod ranges;
+mod recent_parts;
 mod render;
 mod sessions;
 mod sweeper;
@@ -42,6 +45,7 @@ pub use folders::ItemsQuery;
 pub use frontier::FrontierLocks;
 pub use links::{DownloadGrant, LinkRefused, LinkSigner, LocalLinkSigner, SigningKey};
 pub use parts::PartHeaders;
+use recent_parts::RecentParts;
 pub use sweeper::SweepReport;
 pub use users::UNLIMITED_SPACE;
 
@@ -76,6 +80,10 @@ pub struct ServiceConfig {
     pub max_file_size: u64,
     /// Session lifetime in seconds.
     pub session_ttl_secs: i64,
+    /// Bytes of parts that arrived ahead of the hash frontier kept in
+    /// memory until it reaches them (see `recent_parts.rs`); past this,
+    /// parts are read back from the part store.
+    pub recent_parts_budget: u64,
 }
 
 impl Default for ServiceConfig {
@@ -85,6 +93,7 @@ impl Default for ServiceConfig {
             part_size: None,
             max_file_size: 150 * 1024 * 1024 * 1024,
             session_ttl_secs: 7 * 24 * 3600,
+            recent_parts_budget: 256 * 1024 * 1024,
         }
     }
 }
@@ -136,6 +145,7 @@ pub struct UploadService {
     pub(crate) config: Arc<ServiceConfig>,
     pub(crate) frontier_locks: Arc<FrontierLocks>,
     pub(crate) keys: Arc<Keys>,
+    pub(crate) recent_parts: Arc<RecentParts>,
 }
 
 impl UploadService {
@@ -147,6 +157,7 @@ impl UploadService {
         UploadService {
             meta,
             parts,
+            recent_parts: Arc::new(RecentParts::new(config.recent_parts_budget)),
             config: Arc::new(config),
             frontier_locks: Arc::new(FrontierLocks::default()),
             keys: Arc::new(Keys::new(SigningKey::random())),

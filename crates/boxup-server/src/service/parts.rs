@@ -10,11 +10,16 @@
 use boxup_protocol::{ContentRange, ErrorKind, HeaderError, Sha1Digest, UploadParts, UploadedPart};
 use serde_json::json;
 
+use sha1::digest::common::hazmat::SerializableState;
+
+use super::frontier::restore;
+use super::recent_parts::{Tap, Tapped};
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
 use super::{Caller, UploadService, random_hex_upper, render};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    ByteStream, PartInsert, PartRecord, SessionId, SessionRecord, SessionState, StoreError,
+    ByteStream, Frontier, PartInsert, PartRecord, SessionId, SessionRecord, SessionState,
+    StoreError,
 };
 
 /// The request headers of a part upload, unparsed.
@@ -132,8 +137,15 @@ impl UploadService {
         // its own random suffix, and the loser's object is deleted.
         let object_key = format!("s/{}/{index:06}-{}", session.id, random_hex_upper(8));
         let (verified, _) = VerifyingStream::new(body, Expect::Exact(range.len()), Some(digest));
+        // What the hash frontier will need of these bytes, taken as they
+        // pass (see recent_parts.rs).
+        let tap = if session.frontier.offset == range.first {
+            Tap::hashing(restore(&session.frontier)?)
+        } else {
+            Tap::keeping(&self.recent_parts, range.len())
+        };
         self.parts
-            .put(&object_key, Box::pin(verified))
+            .put(&object_key, tap.wrap(Box::pin(verified)))
             .await
             .map_err(|e| body_error_to_api(e, too_long))?;
         let record = PartRecord {
@@ -150,9 +162,31 @@ impl UploadService {
             self.discard(&record.object_key).await;
             return Err(ApiError::session_expired());
         }
+        // A part hashed in-stream moves the frontier itself, under the
+        // frontier lock from before its row exists, so that no advancer of
+        // this process reads it back meanwhile.
+        let frontier_guard = match tap.is_hashing() {
+            true => Some(self.hold_frontier(&session.id).await),
+            false => None,
+        };
         let inserted = self.meta.insert_part(&record).await;
         match inserted {
             Ok(PartInsert::Inserted) => {
+                if let Tapped::Hashed(hasher) = tap.finish(&self.recent_parts, &record.object_key) {
+                    // false: another replica read it back and moved first.
+                    let next = Frontier {
+                        offset: record.offset + record.size,
+                        state: hasher.serialize().to_vec(),
+                    };
+                    if let Err(e) = self
+                        .meta
+                        .advance_frontier(&session.id, record.offset, &next)
+                        .await
+                    {
+                        tracing::warn!(session = %session.id, error = %crate::error::Chain(&e), "frontier stalled");
+                    }
+                }
+                drop(frontier_guard);
                 let max_lag = frontier_max_lag(session.part_size);
                 if record.offset.saturating_sub(session.frontier.offset) > max_lag {
                     // The background hash has fallen behind (CPU is scarce):

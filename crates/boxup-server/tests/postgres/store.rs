@@ -163,5 +163,9 @@ pub(crate) async fn odd_schema_names_are_quoted_and_debug_shows_no_password() {
         .fetch_one(&mut guard.raw().await)
         .await
         .unwrap();
-    assert_eq!(tables, 10, "9 tables and boxup_schema in {:?}", guard.schema);
+    assert_eq!(
+        tables, 10,
+        "9 tables and boxup_schema in {:?}",
+        guard.schema
+    );
 }

@@ -48,6 +48,11 @@ pub(crate) struct ServeArgs {
     /// The largest file accepted, in bytes.
     #[arg(long, env = "BOXUP_MAX_FILE_SIZE", default_value_t = ServiceConfig::default().max_file_size)]
     max_file_size: u64,
+    /// Bytes of memory for parts that arrive ahead of the whole-file hash
+    /// (parallel uploads), so that it need not read them back from
+    /// storage; 0 to always read back.
+    #[arg(long, env = "BOXUP_FRONTIER_MEMORY", default_value_t = ServiceConfig::default().recent_parts_budget)]
+    frontier_memory: u64,
     /// How long an upload session lives (e.g. 7d, 12h, 30m).
     #[arg(long, env = "BOXUP_SESSION_TTL", default_value = "7d", value_parser = humantime::parse_duration)]
     session_ttl: Duration,
@@ -171,6 +176,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             part_size: args.part_size,
             max_file_size: args.max_file_size,
             session_ttl_secs: args.session_ttl.as_secs() as i64,
+            recent_parts_budget: args.frontier_memory,
         },
         sweep_every: args.sweep_every,
         database_url: args.database_url.clone(),
