@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::extract::{Id, QueryParams, header};
 use crate::error::ApiResult;
-use crate::service::{Caller, Download, Origin};
+use crate::service::{Caller, Download, Origin, content_disposition};
 
 /// `GET /files/{id}/content`: 302 to a signed, expiring download URL.
 pub(super) async fn redirect(
@@ -69,16 +69,7 @@ fn bytes_response(d: Download) -> Response {
     } else if let Ok(v) = HeaderValue::from_str(&format!("sha={}", sha1_b64(&d.sha1))) {
         out.insert("digest", v);
     }
-    // The name is data: percent-encoded (RFC 5987), never interpreted.
-    let encoded: String = d
-        .name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")) {
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&d.name)) {
         out.insert(h::CONTENT_DISPOSITION, v);
     }
     response

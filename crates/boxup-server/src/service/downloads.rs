@@ -4,6 +4,13 @@
 //! without a bearer token: browsers, download managers and `curl` can
 //! fetch it, and clients such as the SDKs' `get_download_file_url` read
 //! it from `Location`.
+//!
+//! With an object store that hands out presigned URLs, a file that is one
+//! object (a simple upload, or a session of one part) is redirected to the
+//! store itself, so its bytes never pass through boxup; a file made of
+//! several parts streams through the signed link as above. A presigned URL
+//! keeps working until it expires (5 minutes), even if the file is deleted
+//! meanwhile, until the sweeper deletes the object.
 
 use boxup_protocol::ErrorKind;
 
@@ -32,6 +39,18 @@ impl UploadService {
         let (file, version) = self
             .file_version(caller.user.id, parse_id(id)?, version)
             .await?;
+        let objects = self.meta.version_objects(version.id).await?;
+        if let [object] = objects.as_slice() {
+            let expires_in = std::time::Duration::from_secs(DOWNLOAD_LINK_SECS as u64);
+            let disposition = content_disposition(&file.name);
+            if let Some(url) = self
+                .parts
+                .download_url(&object.key, expires_in, &disposition)
+                .await?
+            {
+                return Ok(url);
+            }
+        }
         let issued = now();
         let grant = DownloadGrant {
             user: caller.user.id,
@@ -60,4 +79,17 @@ impl UploadService {
             .await?;
         self.serve_version(file, version, range).await
     }
+}
+
+/// `Content-Disposition` for a download of `name`: the name is data,
+/// percent-encoded (RFC 5987), never interpreted.
+pub fn content_disposition(name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename*=UTF-8''{encoded}")
 }

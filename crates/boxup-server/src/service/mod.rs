@@ -38,7 +38,7 @@ use crate::store::{
 };
 
 pub use commit::CommitHeaders;
-pub use downloads::DOWNLOAD_LINK_SECS;
+pub use downloads::{DOWNLOAD_LINK_SECS, content_disposition};
 pub use fields::Fields;
 pub use files::{Download, UploadFileRequest};
 pub use folders::ItemsQuery;

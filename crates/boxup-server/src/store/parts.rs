@@ -2,7 +2,7 @@
 
 use std::io;
 use std::ops::Range;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -48,6 +48,19 @@ pub trait PartStore: Send + Sync + 'static {
     /// nothing of theirs is left half-written). For graceful shutdown and
     /// tests.
     async fn settle(&self) {}
+
+    /// A URL that serves the whole object for `expires_in` to whoever
+    /// holds it, with `disposition` as its `Content-Disposition`, if this
+    /// store can hand one out (an object store's presigned URL); `None`
+    /// when downloads must stream through boxup.
+    async fn download_url(
+        &self,
+        _key: &str,
+        _expires_in: Duration,
+        _disposition: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// Every key `store` lists as older than `before`, collected (for tests

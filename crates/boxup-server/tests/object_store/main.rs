@@ -8,8 +8,13 @@
 //! reported *ignored* with one line saying why, never passed; with
 //! `BOXUP_REQUIRE_S3=1` a missing server fails them.
 
+#[path = "../http/common/mod.rs"]
+mod common;
+#[path = "../support/forwarder.rs"]
+mod forwarder;
 #[path = "../gated/mod.rs"]
 mod gated;
+mod server;
 
 use std::future::Future;
 use std::process::ExitCode;
@@ -35,6 +40,7 @@ fn options() -> Result<S3Options, String> {
         path_style: true,
         access_key_id: None,
         secret_access_key: None,
+        presigned_downloads: true,
     })
 }
 
@@ -96,6 +102,14 @@ fn all_trials() -> Vec<Trial> {
     trials.push(trial(
         "a_bad_part_leaves_no_object",
         a_bad_part_leaves_no_object,
+    ));
+    trials.push(trial(
+        "server::uploads_and_downloads_go_through_the_object_store",
+        server::uploads_and_downloads_go_through_the_object_store,
+    ));
+    trials.push(trial(
+        "server::an_unreachable_store_is_503_and_the_upload_completes_when_back",
+        server::an_unreachable_store_is_503_and_the_upload_completes_when_back,
     ));
     trials
 }

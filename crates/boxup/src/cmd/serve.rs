@@ -122,6 +122,11 @@ struct StorageArgs {
     /// (A file, so that the secret shows in no process listing.)
     #[arg(long, env = "BOXUP_S3_SECRET_KEY_FILE", requires = "storage")]
     s3_secret_key_file: Option<PathBuf>,
+    /// Redirect downloads of single-object files to presigned URLs of the
+    /// object store (true), or stream every download through boxup
+    /// (false: for stores the clients cannot reach).
+    #[arg(long, env = "BOXUP_S3_PRESIGNED_DOWNLOADS", default_value_t = true, action = clap::ArgAction::Set, requires = "storage")]
+    s3_presigned_downloads: bool,
 }
 
 impl StorageArgs {
@@ -145,6 +150,7 @@ impl StorageArgs {
             path_style: self.s3_path_style,
             access_key_id: self.s3_access_key_id.clone(),
             secret_access_key,
+            presigned_downloads: self.s3_presigned_downloads,
         }))
     }
 }

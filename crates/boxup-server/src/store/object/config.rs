@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use object_store::aws::AmazonS3Builder;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::{BackoffConfig, ClientOptions, RetryConfig};
 
 use crate::store::{StoreError, StoreResult};
 
@@ -24,6 +24,10 @@ pub struct S3Options {
     /// Otherwise from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
+    /// Hand clients presigned URLs of the store for downloads of files
+    /// that are one object, instead of streaming them through boxup. Only
+    /// where clients can reach the endpoint.
+    pub presigned_downloads: bool,
 }
 
 impl std::fmt::Debug for S3Options {
@@ -35,13 +39,14 @@ impl std::fmt::Debug for S3Options {
             .field("region", &self.region)
             .field("path_style", &self.path_style)
             .field("access_key_id", &self.access_key_id)
+            .field("presigned_downloads", &self.presigned_downloads)
             .finish_non_exhaustive()
     }
 }
 
 impl S3Options {
     /// The store and the key prefix (`""` for none).
-    pub(super) fn build(&self) -> StoreResult<(Arc<dyn ObjectStore>, String)> {
+    pub(super) fn build(&self) -> StoreResult<(Arc<AmazonS3>, String)> {
         let rest = self.url.strip_prefix("s3://").ok_or_else(|| {
             StoreError::backend(format!("{} is not an s3://BUCKET/PREFIX URL", self.url))
         })?;

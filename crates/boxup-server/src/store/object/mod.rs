@@ -29,11 +29,12 @@ mod config;
 
 use std::ops::Range;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
+use object_store::signer::{Method, SignedUrlOptions, Signer};
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 pub use config::S3Options;
@@ -56,6 +57,8 @@ pub struct ObjectStorePartStore {
     url: String,
     /// Upload tasks still running.
     uploads: InFlight,
+    /// Signs direct download URLs, when the store hands them out.
+    signer: Option<Arc<dyn Signer>>,
 }
 
 impl std::fmt::Debug for ObjectStorePartStore {
@@ -80,13 +83,18 @@ impl ObjectStorePartStore {
             prefix,
             url,
             uploads: InFlight::default(),
+            signer: None,
         }
     }
 
     /// Connects to the S3-compatible store `options` describe.
     pub fn s3(options: &S3Options) -> StoreResult<Self> {
         let (store, prefix) = options.build()?;
-        Ok(Self::new(store, &prefix, options.url.clone()))
+        let mut this = Self::new(store.clone(), &prefix, options.url.clone());
+        if options.presigned_downloads {
+            this.signer = Some(store);
+        }
+        Ok(this)
     }
 
     /// Proves the store answers and the credentials are good, by asking
@@ -256,6 +264,29 @@ impl PartStore for ObjectStorePartStore {
             futures::future::ready(key)
         });
         Ok(keys.boxed())
+    }
+
+    async fn download_url(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        disposition: &str,
+    ) -> StoreResult<Option<String>> {
+        let Some(signer) = &self.signer else {
+            return Ok(None);
+        };
+        let path = self.path(key)?;
+        // The answer's headers are part of the signed request, so the
+        // store names the file as boxup would.
+        let options = SignedUrlOptions::new().with_query([
+            ("response-content-disposition", disposition),
+            ("response-content-type", "application/octet-stream"),
+        ]);
+        let url = signer
+            .signed_url_opts(Method::GET, &path, expires_in, &options)
+            .await
+            .map_err(|e| self.failed("signing a download of", key, e))?;
+        Ok(Some(url.to_string()))
     }
 
     async fn settle(&self) {

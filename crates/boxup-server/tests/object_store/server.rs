@@ -1,0 +1,179 @@
+//! A whole server with its part bytes in the object store: uploads,
+//! commits and downloads over HTTP, presigned downloads of one-object
+//! files, and an object store that goes away mid-upload.
+
+use reqwest::Method;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+use super::common::*;
+use super::forwarder::Forwarder;
+use super::options;
+
+/// A server on the test store, under a prefix of the test's own.
+async fn server_on(prefix: &str, endpoint: Option<String>) -> TestServer {
+    let mut s3 = options().expect("probed before any test runs");
+    s3.url = format!("{}/{prefix}", s3.url.trim_end_matches('/'));
+    if endpoint.is_some() {
+        s3.endpoint = endpoint;
+    }
+    TestServer::start(|o| o.object_store = Some(s3)).await
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Where `GET /files/{id}/content` sends the client.
+async fn location(server: &TestServer, file_id: &str) -> String {
+    let resp = no_redirects()
+        .get(server.url(&format!("{API}/files/{file_id}/content")))
+        .bearer_auth(ALICE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 302);
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+pub(crate) async fn uploads_and_downloads_go_through_the_object_store() {
+    let server = server_on("server-roundtrip", None).await;
+    // Several parts: committed as a manifest of part objects, streamed
+    // through boxup's own signed link.
+    let data = data(3 * PART_SIZE as usize + 1000, 11);
+    let file = server.session_upload(ALICE, "0", "big.bin", &data).await;
+    assert_eq!(file["sha1"], sha1_hex(&data));
+    let id = file["id"].as_str().unwrap();
+    let link = location(&server, id).await;
+    assert!(link.starts_with(&server.url("/downloads/")), "{link}");
+    assert_eq!(server.download(ALICE, id).await, data);
+    // A ranged read across a part boundary.
+    let resp = server
+        .send(
+            server
+                .req(Method::GET, ALICE, &format!("{API}/files/{id}/content"))
+                .header(
+                    "range",
+                    format!("bytes={}-{}", PART_SIZE - 10, PART_SIZE + 9),
+                ),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 206);
+    let got = resp.bytes().await.unwrap();
+    assert_eq!(
+        &got[..],
+        &data[PART_SIZE as usize - 10..PART_SIZE as usize + 10]
+    );
+
+    // One object (a simple upload): the client is sent to the store itself,
+    // with a presigned URL that names the file as boxup would.
+    let small = data[..5000].to_vec();
+    let resp = server
+        .simple_upload(ALICE, UPLOAD, "0", "naïve name.txt", &small)
+        .await;
+    let files: Value = resp.json().await.unwrap();
+    let small_id = files["entries"][0]["id"].as_str().unwrap().to_owned();
+    let link = location(&server, &small_id).await;
+    let endpoint = options().unwrap().endpoint.unwrap();
+    assert!(link.starts_with(&endpoint), "{link} is not on {endpoint}");
+    let resp = client().get(&link).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()["content-disposition"],
+        "attachment; filename*=UTF-8''na%C3%AFve%20name.txt"
+    );
+    assert_eq!(resp.bytes().await.unwrap(), small);
+    // Tampering with the signature is refused by the store.
+    let forged = link.replacen("X-Amz-Signature=", "X-Amz-Signature=0", 1);
+    let resp = client().get(&forged).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    server.stop().await;
+}
+
+/// Parts are PUT while the object store is unreachable: 503 with
+/// `Retry-After` and Box's error object, nothing listed; once the store is
+/// back, the same PUTs succeed and the file commits with the right SHA-1.
+pub(crate) async fn an_unreachable_store_is_503_and_the_upload_completes_when_back() {
+    let real = options().unwrap().endpoint.expect("a test endpoint");
+    let real = real.trim_start_matches("http://").to_owned();
+    let forwarder = Forwarder::start(&real).await;
+    let server = server_on("server-outage", Some(forwarder.url())).await;
+    let data = data(2 * PART_SIZE as usize + 77, 12);
+    let session = server
+        .new_session(ALICE, "0", "outage.bin", data.len() as u64)
+        .await;
+    let url = endpoint(&session, "upload_part");
+    let first = server
+        .put_part_ok(
+            ALICE,
+            &url,
+            0,
+            &data[..PART_SIZE as usize],
+            data.len() as u64,
+        )
+        .await;
+
+    forwarder.cut().await;
+    let second = &data[PART_SIZE as usize..2 * PART_SIZE as usize];
+    let resp = server
+        .client
+        .execute(
+            server
+                .req_url(Method::PUT, ALICE, &url)
+                .header("digest", format!("sha={}", sha1_b64(second)))
+                .header(
+                    "content-range",
+                    content_range(PART_SIZE, PART_SIZE, data.len() as u64),
+                )
+                .body(second.to_vec())
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 503);
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "Retry-After {retry_after}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["type"], "error");
+    assert_eq!(body["status"], 503);
+    assert_eq!(body["code"], "unavailable");
+    let listed = server
+        .get(
+            ALICE,
+            &format!("{UPLOAD}/files/upload_sessions/{}/parts", id(&session)),
+        )
+        .await;
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed["total_count"], 1, "only the first part: {listed}");
+
+    forwarder.restore().await;
+    let mut parts = vec![first];
+    for (offset, chunk) in chunks(&data, PART_SIZE).into_iter().skip(1) {
+        parts.push(
+            server
+                .put_part_ok(ALICE, &url, offset, chunk, data.len() as u64)
+                .await,
+        );
+    }
+    let resp = server
+        .commit(ALICE, &endpoint(&session, "commit"), &parts, &data)
+        .await;
+    let files: Value = resp.json().await.unwrap();
+    let file = &files["entries"][0];
+    assert_eq!(file["sha1"], sha1_hex(&data));
+    assert_eq!(
+        server.download(ALICE, file["id"].as_str().unwrap()).await,
+        data
+    );
+    server.stop().await;
+    drop(forwarder);
+}
