@@ -6,6 +6,7 @@
 //! happens without one).
 
 use crate::common::*;
+use crate::forwarder::Forwarder;
 use crate::pg_support::{database_url, unreachable_server};
 use reqwest::{Method, Url};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
@@ -70,5 +71,85 @@ pub(crate) async fn sessions_files_and_isolation_over_postgres() {
     expect_json(t.send(t.req(Method::GET, ALICE, &status)).await, 200).await;
 
     t.stop().await;
+    drop_database(&db).await;
+}
+
+/// The database goes away mid-upload: requests answer 503 with
+/// `Retry-After` and Box's error object, nothing is half-listed, and once
+/// it is back the same requests succeed and the file commits.
+pub(crate) async fn an_unreachable_database_is_503_and_the_upload_completes_when_back() {
+    let (db, url) = fresh_database().await;
+    let mut url = Url::parse(&url).unwrap();
+    let target = format!(
+        "{}:{}",
+        url.host_str().unwrap(),
+        url.port_or_known_default().unwrap()
+    );
+    let forwarder = Forwarder::start(&target).await;
+    url.set_port(Some(forwarder.addr().port())).unwrap();
+    let t = TestServer::start(|o| o.database_url = Some(url.to_string())).await;
+    let data = data(2 * PART_SIZE as usize + 5, 82);
+    let session = t
+        .new_session(ALICE, "0", "outage.bin", data.len() as u64)
+        .await;
+    let part_url = endpoint(&session, "upload_part");
+    let first = t
+        .put_part_ok(
+            ALICE,
+            &part_url,
+            0,
+            &data[..PART_SIZE as usize],
+            data.len() as u64,
+        )
+        .await;
+
+    forwarder.cut().await;
+    let second = &data[PART_SIZE as usize..2 * PART_SIZE as usize];
+    let put = t
+        .req_url(Method::PUT, ALICE, &part_url)
+        .header("digest", format!("sha={}", sha1_b64(second)))
+        .header(
+            "content-range",
+            content_range(PART_SIZE, PART_SIZE, data.len() as u64),
+        )
+        .body(second.to_vec());
+    let folder = t.req(Method::GET, ALICE, &format!("{API}/folders/0"));
+    for rb in [put, folder] {
+        let resp = t.client.execute(rb.build().unwrap()).await.unwrap();
+        assert_eq!(resp.status().as_u16(), 503);
+        let retry: u64 = resp.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry >= 1, "Retry-After {retry}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "unavailable");
+        assert_eq!(body["status"], 503);
+    }
+
+    forwarder.restore().await;
+    let listed = t
+        .get(
+            ALICE,
+            &format!("{UPLOAD}/files/upload_sessions/{}/parts", id(&session)),
+        )
+        .await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(listed["total_count"], 1, "only the first part: {listed}");
+    let mut parts = vec![first];
+    for (offset, chunk) in chunks(&data, PART_SIZE).into_iter().skip(1) {
+        parts.push(
+            t.put_part_ok(ALICE, &part_url, offset, chunk, data.len() as u64)
+                .await,
+        );
+    }
+    let resp = t
+        .commit(ALICE, &endpoint(&session, "commit"), &parts, &data)
+        .await;
+    let files: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(files["entries"][0]["sha1"], sha1_hex(&data));
+    t.stop().await;
+    drop(forwarder);
     drop_database(&db).await;
 }

@@ -14,6 +14,8 @@
 
 #[path = "../http/common/mod.rs"]
 mod common;
+#[path = "../support/forwarder.rs"]
+mod forwarder;
 #[path = "../gated/mod.rs"]
 mod gated;
 mod http;
@@ -69,6 +71,7 @@ fn all_trials() -> Vec<Trial> {
         tree_races::crossing_folder_moves_never_make_a_cycle,
         tree_races::a_copy_racing_the_delete_of_its_source_keeps_its_bytes,
         http::sessions_files_and_isolation_over_postgres,
+        http::an_unreachable_database_is_503_and_the_upload_completes_when_back,
     ]);
     trials
 }
