@@ -108,6 +108,10 @@ fn all_trials() -> Vec<Trial> {
         server::uploads_and_downloads_go_through_the_object_store,
     ));
     trials.push(trial(
+        "server::every_object_is_reclaimed",
+        server::every_object_is_reclaimed,
+    ));
+    trials.push(trial(
         "server::an_unreachable_store_is_503_and_the_upload_completes_when_back",
         server::an_unreachable_store_is_503_and_the_upload_completes_when_back,
     ));

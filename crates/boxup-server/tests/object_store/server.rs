@@ -2,6 +2,9 @@
 //! commits and downloads over HTTP, presigned downloads of one-object
 //! files, and an object store that goes away mid-upload.
 
+use boxup_server::store::object::ObjectStorePartStore;
+use boxup_server::store::{PartStore, list_all_older_than};
+use futures::StreamExt;
 use reqwest::Method;
 use reqwest::redirect::Policy;
 use serde_json::Value;
@@ -176,4 +179,73 @@ pub(crate) async fn an_unreachable_store_is_503_and_the_upload_completes_when_ba
     );
     server.stop().await;
     drop(forwarder);
+}
+
+/// Abort, file delete, replaced versions and orphans: after a sweep, the
+/// store holds exactly the objects of what still exists.
+pub(crate) async fn every_object_is_reclaimed() {
+    let prefix = "server-reclaim";
+    let server = server_on(prefix, None).await;
+    let store = {
+        let mut s3 = options().unwrap();
+        s3.url = format!("{}/{prefix}", s3.url.trim_end_matches('/'));
+        ObjectStorePartStore::s3(&s3).unwrap()
+    };
+    // A file of three parts, deleted.
+    let gone = data(3 * PART_SIZE as usize, 21);
+    let file = server.session_upload(ALICE, "0", "gone.bin", &gone).await;
+    let resp = server
+        .delete(ALICE, &format!("{API}/files/{}", id(&file)))
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    // A session with two parts, aborted.
+    let aborted = data(3 * PART_SIZE as usize, 22);
+    let session = server
+        .new_session(ALICE, "0", "aborted.bin", aborted.len() as u64)
+        .await;
+    let url = endpoint(&session, "upload_part");
+    for (offset, chunk) in chunks(&aborted, PART_SIZE).into_iter().take(2) {
+        server
+            .put_part_ok(ALICE, &url, offset, chunk, aborted.len() as u64)
+            .await;
+    }
+    let resp = server
+        .send(server.req_url(Method::DELETE, ALICE, &endpoint(&session, "abort")))
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    // A file replaced by a new version: only the new one's object stays.
+    let kept = server
+        .upload_file(ALICE, "0", "kept.txt", b"version one")
+        .await;
+    let resp = server
+        .multipart_post(
+            ALICE,
+            &server.url(&format!("{UPLOAD}/files/{}/content", id(&kept))),
+            &serde_json::json!({"name": "kept.txt"}),
+            b"version two",
+            None,
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    // An orphan: bytes whose row never committed (a crash between the two).
+    let orphan: boxup_server::store::ByteStream =
+        futures::stream::iter([Ok(bytes::Bytes::from_static(b"orphan"))]).boxed();
+    store.put("s/ORPHAN/000000-0", orphan).await.unwrap();
+
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let now = chrono::Utc::now().timestamp();
+    let report = server.service.sweep_once(now, later).await.unwrap();
+    assert_eq!(report.orphans_deleted, 1, "{report:?}");
+    let left = list_all_older_than(&store, later).await.unwrap();
+    // Box keeps the previous version of a replaced file, as Box does: the
+    // objects left are those of kept.txt's two versions.
+    assert_eq!(left.len(), 2, "{left:?}");
+    let resp = server
+        .delete(ALICE, &format!("{API}/files/{}", id(&kept)))
+        .await;
+    assert_eq!(resp.status().as_u16(), 204);
+    server.service.sweep_once(now, later).await.unwrap();
+    let left = list_all_older_than(&store, later).await.unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    server.stop().await;
 }
