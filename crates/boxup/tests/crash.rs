@@ -10,7 +10,7 @@
 //! The kill moments are reached by waiting for acknowledgements or for held
 //! request bodies to have been drained, never by sleeping.
 
-mod support;
+pub(crate) mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -196,8 +196,8 @@ async fn recover_and_finish(
     assert_same_bytes(&server.download(&file.id).await, data);
 }
 
-async fn kill_after_acks(kill_after: usize, seed: u64) {
-    let fx = Fixture::new();
+/// SIGKILL once `kill_after` parts are acknowledged, restart, finish.
+pub(crate) async fn kill_after_acks(fx: Fixture, kill_after: usize, seed: u64) {
     let data = Arc::new(random_bytes(FILE_SIZE, seed));
     let server = fx.start().await;
     let session = server.create_session(FILE_SIZE, "crash.bin").await.id;
@@ -216,12 +216,12 @@ async fn kill_after_acks(kill_after: usize, seed: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_right_after_the_first_ack() {
-    kill_after_acks(1, 1).await;
+    kill_after_acks(Fixture::new(), 1, 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_halfway_through_the_parts() {
-    kill_after_acks(12, 2).await;
+    kill_after_acks(Fixture::new(), 12, 2).await;
 }
 
 /// A request body fed from a channel. `drained` fires the first time the
@@ -258,7 +258,11 @@ fn held_body(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_while_every_put_is_mid_body() {
-    let fx = Fixture::new();
+    every_put_mid_body(Fixture::new()).await;
+}
+
+/// SIGKILL while eight PUTs are stalled mid-body, restart, finish.
+pub(crate) async fn every_put_mid_body(fx: Fixture) {
     let data = random_bytes(FILE_SIZE, 3);
     let server = fx.start().await;
     let session = server.create_session(FILE_SIZE, "held.bin").await.id;
@@ -313,7 +317,11 @@ async fn kill_while_every_put_is_mid_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn committed_file_survives_a_kill() {
-    let fx = Fixture::new();
+    commit_then_kill(Fixture::new()).await;
+}
+
+/// SIGKILL right after a commit, restart, download.
+pub(crate) async fn commit_then_kill(fx: Fixture) {
     let data = Arc::new(random_bytes(FILE_SIZE, 4));
     let server = fx.start().await;
     let session = server.create_session(FILE_SIZE, "kept.bin").await.id;

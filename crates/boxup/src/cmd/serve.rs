@@ -209,6 +209,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("boxup serving on {addr}");
     println!("  API base:    {origin}/2.0");
     println!("  upload base: {origin}/api/2.0");
+    match &args.storage.storage {
+        Some(url) => println!("  part bytes:  {url}"),
+        None => println!("  part bytes:  {}", args.data_dir.join("parts").display()),
+    }
     if let Some(token) = &server.dev_token {
         let file = args.data_dir.join(boxup_server::server::DEV_TOKEN_FILE);
         println!("  dev token:   {token}  (saved in {})", file.display());

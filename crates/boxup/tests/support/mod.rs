@@ -35,9 +35,12 @@ pub struct Fixture {
     _dir: tempfile::TempDir,
     data_dir: PathBuf,
     log: PathBuf,
+    /// `serve` flags choosing where part bytes go (none: the data dir).
+    storage: Vec<String>,
 }
 
 impl Fixture {
+    /// Part bytes on local disk, in the data directory.
     pub fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().join("data");
@@ -46,11 +49,35 @@ impl Fixture {
             _dir: dir,
             data_dir,
             log,
+            storage: Vec::new(),
         }
     }
 
+    /// Part bytes in the S3-compatible store `tests/garage/run.sh`
+    /// describes (`BOXUP_TEST_S3_URL`, `BOXUP_TEST_S3_ENDPOINT`, `AWS_*`),
+    /// under a prefix of this fixture's own.
+    #[allow(dead_code)] // by crash_object_store.rs only
+    pub fn on_object_store() -> Fixture {
+        let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+        let url = var("BOXUP_TEST_S3_URL");
+        let mut fixture = Fixture::new();
+        // The temp dir's random name makes the prefix unique too.
+        let name = fixture._dir.path().file_name().unwrap().to_string_lossy();
+        let prefix: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+        fixture.storage = vec![
+            "--storage".into(),
+            format!("{}/crash-{prefix}", url.trim_end_matches('/')),
+            "--s3-endpoint".into(),
+            var("BOXUP_TEST_S3_ENDPOINT"),
+            "--s3-region".into(),
+            var("AWS_REGION"),
+            "--s3-path-style".into(),
+        ];
+        fixture
+    }
+
     pub async fn start(&self) -> Server {
-        Server::start(&self.data_dir, &self.log).await
+        Server::start(&self.data_dir, &self.log, &self.storage).await
     }
 }
 
@@ -94,7 +121,7 @@ impl std::ops::Deref for Server {
 impl Server {
     /// Starts the binary on `127.0.0.1:0` and learns its port from the
     /// "boxup serving on ADDR" line. Its log is appended to `log`.
-    pub async fn start(data_dir: &Path, log: &Path) -> Server {
+    pub async fn start(data_dir: &Path, log: &Path, storage: &[String]) -> Server {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -105,6 +132,7 @@ impl Server {
             .args(["--min-chunked-size", "1", "--part-size", "1048576"])
             .arg("--data-dir")
             .arg(data_dir)
+            .args(storage)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))
@@ -114,6 +142,7 @@ impl Server {
             "BOXUP_TOKENS_FILE",
             "BOXUP_MAX_FILE_SIZE",
             "BOXUP_SESSION_TTL",
+            "BOXUP_STORAGE",
         ] {
             cmd.env_remove(var);
         }
