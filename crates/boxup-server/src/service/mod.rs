@@ -46,7 +46,7 @@ pub use frontier::FrontierLocks;
 pub use links::{DownloadGrant, LinkRefused, LinkSigner, LocalLinkSigner, SigningKey};
 pub use parts::PartHeaders;
 use recent_parts::RecentParts;
-pub use sweeper::SweepReport;
+pub use sweeper::{SweepReport, Sweeper};
 pub use users::UNLIMITED_SPACE;
 
 /// The authenticated user of a request.

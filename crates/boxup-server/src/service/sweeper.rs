@@ -114,43 +114,109 @@ impl UploadService {
     /// scan every `ORPHAN_SCAN_EVERY`, while this process holds the
     /// sweeper lease, until the task is dropped.
     pub async fn run_sweeper(self, every: Duration) {
-        let mut tick = tokio::time::interval(every);
-        let mut last_scan: Option<tokio::time::Instant> = None;
-        let holder = format!("{}-{}", std::process::id(), super::random_hex_upper(8));
-        // Long enough to outlive a slow sweep, short enough that a dead
-        // holder's replacement starts within a few ticks.
-        let ttl = (3 * every.as_secs()).max(30) as i64;
+        let mut interval = tokio::time::interval(every);
+        let mut sweeper = self.sweeper(every);
         loop {
-            tick.tick().await;
-            match self
-                .meta
-                .try_lease(SWEEPER_LEASE, &holder, now(), ttl)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => {
-                    // Another replica sweeps; when it stops, we may scan.
-                    last_scan = None;
-                    continue;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %Chain(&e), "cannot take the sweeper lease");
-                    continue;
-                }
+            interval.tick().await;
+            sweeper.tick(now()).await;
+        }
+    }
+
+    /// The background sweeper of this process, ticking every `every`.
+    pub fn sweeper(&self, every: Duration) -> Sweeper {
+        Sweeper {
+            service: self.clone(),
+            holder: format!("{}-{}", std::process::id(), super::random_hex_upper(8)),
+            // Long enough to outlive a slow sweep, short enough that a
+            // dead holder's replacement starts within a few ticks.
+            lease_secs: (3 * every.as_secs()).max(30) as i64,
+            last_scan: None,
+        }
+    }
+}
+
+/// One process's sweeper: it sweeps only while it holds the lease.
+pub struct Sweeper {
+    service: UploadService,
+    holder: String,
+    lease_secs: i64,
+    last_scan: Option<tokio::time::Instant>,
+}
+
+impl Sweeper {
+    /// One tick at `now`: takes or renews the lease, then expires and
+    /// collects garbage (and scans for orphans when one is due). `None` if
+    /// another process holds the lease, or it could not be taken.
+    pub async fn tick(&mut self, now: i64) -> Option<SweepReport> {
+        let service = &self.service;
+        match service
+            .meta
+            .try_lease(SWEEPER_LEASE, &self.holder, now, self.lease_secs)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another replica sweeps; should it stop, scan at once.
+                self.last_scan = None;
+                return None;
             }
-            match self.expire_and_collect(now()).await {
-                Ok(r) if r != SweepReport::default() => tracing::info!(?r, "sweep"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %Chain(&e), "sweep failed"),
-            }
-            if last_scan.is_none_or(|t| t.elapsed() >= ORPHAN_SCAN_EVERY) {
-                last_scan = Some(tokio::time::Instant::now());
-                match self.sweep_orphans(SystemTime::now() - ORPHAN_GRACE).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(orphans_deleted = n, "orphan sweep"),
-                    Err(e) => tracing::warn!(error = %Chain(&e), "orphan sweep failed"),
-                }
+            Err(e) => {
+                tracing::warn!(error = %Chain(&e), "cannot take the sweeper lease");
+                return None;
             }
         }
+        let mut report = match service.expire_and_collect(now).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %Chain(&e), "sweep failed");
+                SweepReport::default()
+            }
+        };
+        if self
+            .last_scan
+            .is_none_or(|t| t.elapsed() >= ORPHAN_SCAN_EVERY)
+        {
+            self.last_scan = Some(tokio::time::Instant::now());
+            match service
+                .sweep_orphans(SystemTime::now() - ORPHAN_GRACE)
+                .await
+            {
+                Ok(n) => report.orphans_deleted = n,
+                Err(e) => tracing::warn!(error = %Chain(&e), "orphan sweep failed"),
+            }
+        }
+        if report != SweepReport::default() {
+            tracing::info!(?report, "sweep");
+        }
+        Some(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::service::ServiceConfig;
+    use crate::store::disk::LocalDiskPartStore;
+    use crate::store::sqlite::SqliteMetadataStore;
+
+    #[tokio::test]
+    async fn one_replica_sweeps_at_a_time_and_another_takes_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = Arc::new(SqliteMetadataStore::open(&dir.path().join("m.db")).unwrap());
+        let parts = Arc::new(LocalDiskPartStore::open(&dir.path().join("parts")).unwrap());
+        let replica = || UploadService::new(meta.clone(), parts.clone(), ServiceConfig::default());
+        let every = Duration::from_secs(60);
+        let (mut a, mut b) = (replica().sweeper(every), replica().sweeper(every));
+        let t = 1_000_000;
+        assert!(a.tick(t).await.is_some());
+        assert!(b.tick(t + 1).await.is_none(), "two sweepers at once");
+        assert!(a.tick(t + 60).await.is_some(), "the holder renews");
+        // a stops ticking (it died): once its lease (3 ticks) runs out, b
+        // takes over, and a, should it come back, stands aside.
+        assert!(b.tick(t + 60 + 179).await.is_none());
+        assert!(b.tick(t + 60 + 180).await.is_some());
+        assert!(a.tick(t + 60 + 181).await.is_none());
     }
 }
