@@ -214,27 +214,33 @@ impl PartStore for ObjectStorePartStore {
 
     async fn get(&self, key: &str, range: Range<u64>) -> StoreResult<ByteStream> {
         let path = self.path(key)?;
-        let size = self
-            .store
-            .head(&path)
-            .await
-            .map_err(|e| self.failed("reading", key, e))?
-            .size;
-        let end = range.end.min(size);
-        let start = range.start.min(end);
-        if start == end {
-            return Ok(futures::stream::empty().boxed());
+        let empty = || Ok(futures::stream::empty().boxed());
+        if range.start >= range.end {
+            // Nothing to read, but a missing object is still NotFound.
+            self.store
+                .head(&path)
+                .await
+                .map_err(|e| self.failed("reading", key, e))?;
+            return empty();
         }
+        // One request: S3 clamps a range that ends past the object.
         let options = GetOptions {
-            range: Some(GetRange::Bounded(start..end)),
+            range: Some(GetRange::Bounded(range.clone())),
             ..GetOptions::default()
         };
-        let result = self
-            .store
-            .get_opts(&path, options)
-            .await
-            .map_err(|e| self.failed("reading", key, e))?;
-        Ok(result.into_stream().map_err(std::io::Error::other).boxed())
+        match self.store.get_opts(&path, options).await {
+            Ok(result) => Ok(result.into_stream().map_err(std::io::Error::other).boxed()),
+            Err(e @ object_store::Error::NotFound { .. }) => Err(self.failed("reading", key, e)),
+            Err(e) => {
+                // A range starting at or past the end is refused (416);
+                // the contract clamps it to nothing. Anything else stands.
+                match self.store.head(&path).await {
+                    Ok(meta) if meta.size <= range.start => empty(),
+                    Ok(_) => Err(self.failed("reading", key, e)),
+                    Err(head) => Err(self.failed("reading", key, head)),
+                }
+            }
+        }
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
