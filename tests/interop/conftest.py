@@ -14,6 +14,17 @@ Two servers run side by side because part size is a server-wide setting:
   manual chunked-upload tests that need many parts quickly;
 * ``default``: Box's own part-size rule (8 MiB parts) and the default 20 MB
   minimum session size, for the 50 MiB ``upload_big_file`` test.
+
+External mode: with ``BOXUP_INTEROP_SMALL_URL`` and
+``BOXUP_INTEROP_DEFAULT_URL`` both set (origins such as
+``http://127.0.0.1:8080``), no server is started; the same tests run
+against deployments that are already up (e.g. replicas behind a load
+balancer, tests/replicas/run.sh), which must accept the tokens of
+interop_helpers.py and use the settings above. Setting only one of the two
+is an error. Tests marked ``own_server`` need a process of their own (to
+restart it, read its log...) and are deselected in external mode; the
+count is printed, and run.sh counts a deselected test as neither passed
+nor failed.
 """
 
 from __future__ import annotations
@@ -276,6 +287,61 @@ class BoxupServer:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+class ExternalDeployment:
+    """A deployment started by someone else: only its origin is known."""
+
+    def __init__(self, name: str, origin: str):
+        self.name = name
+        self.origin = origin.rstrip("/")
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_DEADLINE_S
+        last_error: Optional[Exception] = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.origin + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except Exception as e:  # noqa: BLE001 - retried until the deadline
+                last_error = e
+            time.sleep(0.05)
+        raise RuntimeError(
+            f"external deployment {self.name} at {self.origin} never answered "
+            f"/healthz within {STARTUP_DEADLINE_S}s: {last_error}"
+        )
+
+    def log_tail(self, n: int = 40) -> str:
+        return ""  # its logs are its owner's
+
+    def stop(self) -> None:
+        pass
+
+
+_EXTERNAL_ENV = {"small": "BOXUP_INTEROP_SMALL_URL", "default": "BOXUP_INTEROP_DEFAULT_URL"}
+
+
+def external_origins() -> Optional[dict]:
+    """{"small": origin, "default": origin} in external mode, else None."""
+    values = {name: os.environ.get(var, "").strip() for name, var in _EXTERNAL_ENV.items()}
+    if not any(values.values()):
+        return None
+    missing = [_EXTERNAL_ENV[name] for name, value in values.items() if not value]
+    if missing:
+        raise pytest.UsageError(
+            f"external mode needs both {' and '.join(_EXTERNAL_ENV.values())}; "
+            f"{', '.join(missing)} is not set"
+        )
+    return values
+
+
+def _start_server(name: str, extra_args: List[str]):
+    external = external_origins()
+    if external is not None:
+        return ExternalDeployment(name, external[name])
+    return BoxupServer(name, extra_args)
+
+
 def make_client(origin: str, token: str) -> BoxClient:
     """A BoxClient configured as a user of Box would: base URLs and a token.
 
@@ -307,7 +373,7 @@ _SERVERS: dict = {}
 
 @pytest.fixture(scope="session")
 def small_server():
-    server = BoxupServer(
+    server = _start_server(
         "small",
         [
             "--part-size",
@@ -325,7 +391,7 @@ def small_server():
 @pytest.fixture(scope="session")
 def default_server():
     # Box's part-size rule and minimum session size: nothing overridden.
-    server = BoxupServer("default", [])
+    server = _start_server("default", [])
     _SERVERS["default"] = server
     yield server
     _SERVERS.pop("default", None)
@@ -369,6 +435,37 @@ def _fresh_http_log(request):
     HTTP_LOG.current_test = ""
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "own_server: needs a server process of its own; deselected in external mode",
+    )
+    external = external_origins()
+    if external is not None:
+        config._boxup_external = external  # noqa: SLF001 - read back below
+
+
+def pytest_collection_modifyitems(config, items):
+    if getattr(config, "_boxup_external", None) is None:
+        return
+    keep = [item for item in items if item.get_closest_marker("own_server") is None]
+    dropped = [item for item in items if item.get_closest_marker("own_server") is not None]
+    config._boxup_deselected = len(dropped)  # noqa: SLF001
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def pytest_report_header(config):
+    external = getattr(config, "_boxup_external", None)
+    if external is not None:
+        return [
+            "external mode (no server started): "
+            + ", ".join(f"{name} at {origin}" for name, origin in external.items())
+        ]
+    return None
+
+
 # --------------------------------------------------------------------------
 # Reporting: show the HTTP exchanges next to a failure.
 
@@ -389,7 +486,12 @@ def pytest_runtest_makereport(item, call):
                 report.sections.append((f"boxup ({name}) log tail", tail))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    if getattr(config, "_boxup_external", None) is not None:
+        count = getattr(config, "_boxup_deselected", 0)
+        terminalreporter.write_line(
+            f"external mode: {count} test(s) marked own_server deselected (not run, not passed)"
+        )
     errors = HTTP_LOG.all_connection_errors
     if errors:
         terminalreporter.section("connection errors the SDK retried")

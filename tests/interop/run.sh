@@ -8,6 +8,9 @@
 #   BOXUP_BIN   use this server binary instead of `cargo build --release -p boxup`
 #   PYTHON      interpreter that creates the virtualenv (default: python3)
 #   BOXUP_INTEROP_KEEP_DATA=1  keep each server's data dir and log
+#   BOXUP_INTEROP_SMALL_URL, BOXUP_INTEROP_DEFAULT_URL   external mode: run
+#               against these already running deployments instead of
+#               starting servers (see conftest.py); no binary is needed
 #
 # The last line of output is always `N passed, M failed`; the exit status is
 # non-zero when any test failed (skips and xfails count as failed) or none ran.
@@ -36,8 +39,10 @@ trap finish EXIT
 
 cd "$ROOT"
 
-# 1. The server binary.
-if [[ -n "${BOXUP_BIN:-}" ]]; then
+# 1. The server binary (none in external mode: the servers are running).
+if [[ -n "${BOXUP_INTEROP_SMALL_URL:-}${BOXUP_INTEROP_DEFAULT_URL:-}" ]]; then
+    echo "interop: external mode, small=${BOXUP_INTEROP_SMALL_URL:-} default=${BOXUP_INTEROP_DEFAULT_URL:-}" >&2
+elif [[ -n "${BOXUP_BIN:-}" ]]; then
     if [[ ! -x "$BOXUP_BIN" ]]; then
         echo "interop: BOXUP_BIN=$BOXUP_BIN is not an executable file" >&2
         exit 2
@@ -49,9 +54,11 @@ else
         "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
     BOXUP_BIN="$target_dir/release/boxup"
 fi
-BOXUP_BIN="$(cd "$(dirname "$BOXUP_BIN")" && pwd)/$(basename "$BOXUP_BIN")"
-export BOXUP_BIN
-echo "interop: server binary $BOXUP_BIN" >&2
+if [[ -n "${BOXUP_BIN:-}" && -x "$BOXUP_BIN" ]]; then
+    BOXUP_BIN="$(cd "$(dirname "$BOXUP_BIN")" && pwd)/$(basename "$BOXUP_BIN")"
+    export BOXUP_BIN
+    echo "interop: server binary $BOXUP_BIN" >&2
+fi
 
 # 2. The virtualenv, reused while requirements.txt and the interpreter are unchanged.
 want_stamp="$("$PYTHON" - "$REQUIREMENTS" <<'EOF'
