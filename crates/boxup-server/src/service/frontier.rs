@@ -70,8 +70,16 @@ impl UploadService {
     pub(crate) fn spawn_frontier(&self, session_id: SessionId) {
         let service = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = service.advance_frontier(&session_id).await {
-                tracing::warn!(session = %session_id, error = %Chain(&e), "frontier stalled");
+            match service.advance_frontier(&session_id).await {
+                Ok(_) => {}
+                // Aborted (or expired and forgotten) meanwhile, perhaps on
+                // another replica: nothing is left to hash.
+                Err(StoreError::NotFound) => {
+                    tracing::debug!(session = %session_id, "session gone before its frontier moved");
+                }
+                Err(e) => {
+                    tracing::warn!(session = %session_id, error = %Chain(&e), "frontier stalled")
+                }
             }
         });
     }
