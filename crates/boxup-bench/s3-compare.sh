@@ -288,8 +288,16 @@ for row in [head] + table:
                     for i, (c, w) in enumerate(zip(row, widths))))
 disk = next((r for r in rows if r["mode"] == "single" and r["storage"] == "disk"), None)
 s3 = next((r for r in rows if r["mode"] == "single" and r["storage"] != "disk"), None)
+peers = [r for r in rows if r["mode"] == "peer"]
 if disk and s3:
     print(f"Garage/disk throughput ratio: {s3['mib_s'] / disk['mib_s']:.2f} (goal >= 0.70)")
+if disk and peers:
+    best = max(peers, key=lambda r: r["mib_s"])
+    print(f"fastest direct S3 upload ({best['what']}) / boxup on disk: "
+          f"{best['mib_s'] / disk['mib_s']:.2f}" + (f"; boxup on Garage / it: "
+          f"{s3['mib_s'] / best['mib_s']:.2f}" if s3 else ""))
+if any(r["what"].startswith("aws") for r in peers):
+    print("aws s3 cp is timed as a user waits for it, its start (about a second) included")
 print(f"load average at the end: {sys.argv[3]}")
 if sizes_store:
     print(f"Garage during all the sizes: {sizes_store[-1]['store_cpu_s']:.1f} CPU s, "
