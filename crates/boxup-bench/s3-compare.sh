@@ -117,7 +117,7 @@ store_mark() {
 # Appends the object store's CPU seconds and peak RSS since store_mark to
 # the last line of the results.
 store_note() {
-    local cpu peak=null
+    local cpu peak
     [[ -n "$store_pid" ]] || return 0
     cpu=$(python3 -c "print(($(store_cpu) - $(cat "$work/store-cpu")) / 100)")
     peak=$(awk '/^VmHWM:/ { print $2 / 1024 }' "/proc/$store_pid/status")
