@@ -7,6 +7,12 @@
 //! - `--compare-sizes 256M,1G,4G`: commit latency across file sizes;
 //! - `--sessions N`: N concurrent uploads of `--session-size` each.
 //!
+//! The server keeps part bytes in its data directory, or in an S3-compatible
+//! object store with `--storage s3://BUCKET/PREFIX` (and `--s3-endpoint`,
+//! `--s3-region`, `--s3-path-style`), or `--s3-from-env` inside
+//! `tests/garage/run.sh`. `--json FILE` records every upload for scripts
+//! such as `s3-compare.sh`.
+//!
 //! Example: `target/release/upload-bench --size 1G --parallel 4`.
 
 mod server;
@@ -20,7 +26,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use bytes::Bytes;
 use clap::Parser;
-use server::{ServerOptions, ServerProc, TOKEN};
+use serde_json::json;
+use server::{ObjectStore, ServerOptions, ServerProc, TOKEN};
 use upload::{Client, Source, Stats};
 
 #[derive(Parser, Debug)]
@@ -67,6 +74,65 @@ struct Args {
     /// Write the server's stderr here (default: discarded).
     #[arg(long)]
     server_log: Option<PathBuf>,
+    /// Append one JSON object per upload (default and --compare-sizes
+    /// modes) to this file: size, MiB/s, commit ms, the server's peak RSS
+    /// during that upload, CPU seconds.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    #[command(
+        flatten,
+        next_help_heading = "Part bytes in an object store (default: in the data dir)"
+    )]
+    store: StoreArgs,
+}
+
+/// Where the server keeps part bytes: its data directory unless one of
+/// these names an object store. Credentials are the server's to take from
+/// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+#[derive(clap::Args, Debug)]
+struct StoreArgs {
+    /// Part bytes in an S3-compatible object store, as s3://BUCKET/PREFIX
+    /// (`boxup serve --storage`); use a fresh prefix per run.
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
+    /// The object store's endpoint, e.g. http://127.0.0.1:3900.
+    #[arg(long, value_name = "URL", requires = "storage")]
+    s3_endpoint: Option<String>,
+    /// The object store's region (Garage's default is "garage").
+    #[arg(long, requires = "storage")]
+    s3_region: Option<String>,
+    /// Path-style requests (endpoint/bucket/key), as Garage and MinIO want.
+    #[arg(long, requires = "storage")]
+    s3_path_style: bool,
+    /// The object store tests/garage/run.sh provides: --storage
+    /// $BOXUP_TEST_S3_URL, --s3-endpoint $BOXUP_TEST_S3_ENDPOINT,
+    /// --s3-region $AWS_REGION, path-style.
+    #[arg(long, conflicts_with_all = ["storage", "s3_endpoint", "s3_region", "s3_path_style"])]
+    s3_from_env: bool,
+}
+
+impl StoreArgs {
+    fn object_store(&self) -> anyhow::Result<Option<ObjectStore>> {
+        if self.s3_from_env {
+            let var = |name: &str| {
+                std::env::var(name).with_context(|| {
+                    format!("--s3-from-env: {name} is not set (run under tests/garage/run.sh)")
+                })
+            };
+            return Ok(Some(ObjectStore {
+                url: var("BOXUP_TEST_S3_URL")?,
+                endpoint: Some(var("BOXUP_TEST_S3_ENDPOINT")?),
+                region: std::env::var("AWS_REGION").ok(),
+                path_style: true,
+            }));
+        }
+        Ok(self.storage.as_ref().map(|url| ObjectStore {
+            url: url.clone(),
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            path_style: self.s3_path_style,
+        }))
+    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -165,6 +231,88 @@ fn print_memory(server: &ServerProc, when: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What one upload cost beyond its time.
+struct Cost {
+    /// The server's peak RSS during the upload (VmHWM), or since it
+    /// started where the kernel would not reset the peak.
+    peak_rss: u64,
+    peak_is_own: bool,
+    /// CPU seconds (user + system) during the upload.
+    server_cpu: f64,
+    client_cpu: f64,
+}
+
+/// `client.upload` with the server's peak RSS and both sides' CPU time.
+async fn measured(
+    client: &Client,
+    server: &ServerProc,
+    source: Source,
+    name: &str,
+    parallel: usize,
+) -> anyhow::Result<(Stats, Cost)> {
+    let peak_is_own = server.reset_peak();
+    let cpu = |(user, sys): (f64, f64)| user + sys;
+    let (server0, client0) = (cpu(server.cpu()?), cpu(server::cpu_of(std::process::id())?));
+    let stats = client.upload(source, name, parallel).await?;
+    let cost = Cost {
+        peak_rss: server.memory()?.peak,
+        peak_is_own,
+        server_cpu: cpu(server.cpu()?) - server0,
+        client_cpu: cpu(server::cpu_of(std::process::id())?) - client0,
+    };
+    Ok((stats, cost))
+}
+
+fn print_cost(cost: &Cost) {
+    println!(
+        "  server peak RSS {} {:.1} MiB; CPU during the upload: server {:.2} s, client {:.2} s",
+        if cost.peak_is_own {
+            "during the upload"
+        } else {
+            "since start"
+        },
+        mib(cost.peak_rss),
+        cost.server_cpu,
+        cost.client_cpu
+    );
+}
+
+/// The `--json` file: one line per upload.
+struct Records {
+    file: Option<std::fs::File>,
+    /// "disk" or the object store's URL.
+    storage: String,
+}
+
+impl Records {
+    fn record(&mut self, mode: &str, s: &Stats, c: &Cost, parallel: usize) -> anyhow::Result<()> {
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
+        let secs = s.total.as_secs_f64();
+        let line = json!({
+            "mode": mode,
+            "storage": self.storage,
+            "size": s.size,
+            "part_size": s.part_size,
+            "parts": s.parts,
+            "parallel": parallel,
+            "total_s": secs,
+            "mib_s": mib(s.size) / secs,
+            "put_phase_s": s.put_phase.as_secs_f64(),
+            "list_ms": s.list.as_secs_f64() * 1e3,
+            "commit_ms": s.commit.as_secs_f64() * 1e3,
+            "retries": s.retries,
+            "server_peak_rss_mib": mib(c.peak_rss),
+            "server_peak_is_own": c.peak_is_own,
+            "server_cpu_s": c.server_cpu,
+            "client_cpu_s": c.client_cpu,
+        });
+        writeln!(file, "{line}")?;
+        Ok(())
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -176,20 +324,41 @@ async fn main() -> anyhow::Result<()> {
         Some(d) => d.clone(),
         None => work.path().join("data"),
     };
+    let object_store = args.store.object_store()?;
     let server = ServerProc::start(&ServerOptions {
         boxup: &args.boxup,
         data_dir: &data_dir,
         part_size: args.part_size,
         log: args.server_log.as_deref(),
+        object_store: object_store.as_ref(),
     })
     .await?;
+    let storage = object_store
+        .as_ref()
+        .map_or_else(|| "disk".to_owned(), |s| s.url.clone());
     println!(
-        "server {} (pid {}) on {}, data dir {}",
+        "server {} (pid {}) on {}, data dir {}, part bytes in {}",
         args.boxup.display(),
         server.pid,
         server.origin,
-        data_dir.display()
+        data_dir.display(),
+        object_store
+            .as_ref()
+            .map_or_else(|| "the data dir".to_owned(), |s| s.url.clone())
     );
+    let mut records = Records {
+        file: match &args.json {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?,
+            ),
+            None => None,
+        },
+        storage,
+    };
     let client = Client::new(&server.origin, TOKEN)?;
     let result = if let Some(n) = args.sessions {
         let mut result = Ok(());
@@ -202,9 +371,9 @@ async fn main() -> anyhow::Result<()> {
         }
         result
     } else if !args.compare_sizes.is_empty() {
-        compare_sizes(&client, &server, &args, work.path()).await
+        compare_sizes(&client, &server, &args, work.path(), &mut records).await
     } else {
-        single(&client, &server, &args, work.path()).await
+        single(&client, &server, &args, work.path(), &mut records).await
     };
     // Read just before stopping, whatever happened.
     let m = server.memory()?;
@@ -222,6 +391,7 @@ async fn single(
     server: &ServerProc,
     args: &Args,
     work: &Path,
+    records: &mut Records,
 ) -> anyhow::Result<()> {
     let path = match &args.file {
         Some(p) => p.clone(),
@@ -234,11 +404,17 @@ async fn single(
     let mut totals = Vec::new();
     for run in 1..=args.repeat {
         let source = open_source(&path)?;
-        let stats = client
-            .upload(source, &format!("bench-{run}.bin"), args.parallel)
-            .await?;
+        let (stats, cost) = measured(
+            client,
+            server,
+            source,
+            &format!("bench-{run}.bin"),
+            args.parallel,
+        )
+        .await?;
         print_stats(&format!("run {run}/{}", args.repeat), &stats, args.parallel);
-        print_memory(server, "after run")?;
+        print_cost(&cost);
+        records.record("single", &stats, &cost, args.parallel)?;
         totals.push(stats);
     }
     if totals.len() > 1 {
@@ -265,37 +441,41 @@ async fn compare_sizes(
     server: &ServerProc,
     args: &Args,
     work: &Path,
+    records: &mut Records,
 ) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (i, &size) in args.compare_sizes.iter().enumerate() {
         let path = work.join(format!("bench-{}.bin", human(size)));
         generate(&path, size, 42 + i as u64)?;
-        let stats = client
-            .upload(
-                open_source(&path)?,
-                &format!("size-{}.bin", human(size)),
-                args.parallel,
-            )
-            .await;
+        let measured = measured(
+            client,
+            server,
+            open_source(&path)?,
+            &format!("size-{}.bin", human(size)),
+            args.parallel,
+        )
+        .await;
         std::fs::remove_file(&path)?;
-        let stats = stats?;
+        let (stats, cost) = measured?;
         print_stats(&format!("size {}", human(size)), &stats, args.parallel);
-        print_memory(server, "after upload")?;
-        rows.push(stats);
+        print_cost(&cost);
+        records.record("sizes", &stats, &cost, args.parallel)?;
+        rows.push((stats, cost));
     }
     println!(
-        "\n{:>8} {:>7} {:>9} {:>9} {:>11} {:>9}",
-        "size", "parts", "total s", "MiB/s", "commit ms", "list ms"
+        "\n{:>8} {:>7} {:>9} {:>9} {:>11} {:>9} {:>13}",
+        "size", "parts", "total s", "MiB/s", "commit ms", "list ms", "peak RSS MiB"
     );
-    for s in &rows {
+    for (s, c) in &rows {
         println!(
-            "{:>8} {:>7} {:>9.3} {:>9.1} {:>11.1} {:>9.1}",
+            "{:>8} {:>7} {:>9.3} {:>9.1} {:>11.1} {:>9.1} {:>13.1}",
             human(s.size),
             s.parts,
             s.total.as_secs_f64(),
             mib(s.size) / s.total.as_secs_f64(),
             s.commit.as_secs_f64() * 1e3,
-            s.list.as_secs_f64() * 1e3
+            s.list.as_secs_f64() * 1e3,
+            mib(c.peak_rss)
         );
     }
     Ok(())

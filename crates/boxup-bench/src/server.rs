@@ -1,6 +1,7 @@
 //! The `boxup serve` child process: start on a free loopback port, read its
-//! memory figures from /proc, stop it.
+//! memory and CPU figures from /proc, stop it.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,11 +13,28 @@ use tokio::process::{Child, Command};
 /// The bearer token the benchmark configures and uses.
 pub(crate) const TOKEN: &str = "bench";
 
+/// Lines of the server's stderr kept to explain a failed start.
+const STDERR_TAIL: usize = 20;
+
 pub(crate) struct ServerOptions<'a> {
     pub boxup: &'a Path,
     pub data_dir: &'a Path,
     pub part_size: Option<u64>,
     pub log: Option<&'a Path>,
+    /// Part bytes in this object store instead of the data directory.
+    pub object_store: Option<&'a ObjectStore>,
+}
+
+/// An S3-compatible object store for the server's part bytes, passed
+/// through as `boxup serve --storage … --s3-…`. The credentials are the
+/// server's to read from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectStore {
+    /// `s3://BUCKET[/PREFIX]`.
+    pub url: String,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub path_style: bool,
 }
 
 pub(crate) struct ServerProc {
@@ -37,9 +55,16 @@ pub(crate) struct Memory {
 
 impl ServerProc {
     /// Starts `boxup serve` on `127.0.0.1:0` and learns the port from its
-    /// "boxup serving on ADDR" line.
+    /// "boxup serving on ADDR" line. The server's configuration is its
+    /// command line alone: `BOXUP_*` variables (`BOXUP_STORAGE`, say) are
+    /// not passed on, so that a run on disk is one.
     pub(crate) async fn start(o: &ServerOptions<'_>) -> anyhow::Result<ServerProc> {
         let mut cmd = Command::new(o.boxup);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("BOXUP_") {
+                cmd.env_remove(name);
+            }
+        }
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(o.data_dir)
@@ -51,14 +76,28 @@ impl ServerProc {
         if let Some(p) = o.part_size {
             cmd.args(["--part-size", &p.to_string()]);
         }
+        if let Some(s) = o.object_store {
+            cmd.args(["--storage", &s.url]);
+            if let Some(endpoint) = &s.endpoint {
+                cmd.args(["--s3-endpoint", endpoint]);
+            }
+            if let Some(region) = &s.region {
+                cmd.args(["--s3-region", region]);
+            }
+            if s.path_style {
+                cmd.arg("--s3-path-style");
+            }
+        }
         match o.log {
             Some(path) => {
                 let f = std::fs::File::create(path)
                     .with_context(|| format!("creating {}", path.display()))?;
                 cmd.stderr(Stdio::from(f));
             }
+            // Read and dropped but for the last lines, which explain a
+            // server that fails to start (a wrong endpoint, say).
             None => {
-                cmd.stderr(Stdio::null());
+                cmd.stderr(Stdio::piped()).env("NO_COLOR", "1");
             }
         }
         let mut child = cmd.spawn().with_context(|| {
@@ -68,6 +107,19 @@ impl ServerProc {
             )
         })?;
         let pid = child.id().context("server exited at once")?;
+        let stderr_tail = child.stderr.take().map(|stderr| {
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                let mut tail = VecDeque::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if tail.len() == STDERR_TAIL {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+                tail
+            })
+        });
         let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
         let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
@@ -76,7 +128,16 @@ impl ServerProc {
             .as_deref()
             .and_then(|l| l.strip_prefix("boxup serving on "))
         else {
-            bail!("unexpected first line from the server: {first:?}");
+            let _ = child.kill().await;
+            let why = match (stderr_tail, o.log) {
+                (Some(task), _) => match tokio::time::timeout(Duration::from_secs(5), task).await {
+                    Ok(Ok(tail)) => Vec::from(tail).join("\n"),
+                    _ => String::new(),
+                },
+                (None, Some(path)) => format!("(its log is {})", path.display()),
+                (None, None) => String::new(),
+            };
+            bail!("the server did not start (first line {first:?}):\n{why}");
         };
         let origin = format!("http://{}", addr.trim());
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
@@ -103,6 +164,13 @@ impl ServerProc {
             peak: field("VmHWM:")?,
             now: field("VmRSS:")?,
         })
+    }
+
+    /// Starts a new peak: VmHWM drops to the current RSS (Linux's
+    /// `clear_refs` 5), so that the next `memory()` shows the peak of what
+    /// happened since. Returns false where the kernel refuses.
+    pub(crate) fn reset_peak(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
     }
 
     /// User and system CPU seconds the server has used so far.
