@@ -89,6 +89,48 @@ async fn a_bad_part_leaves_no_object() {
     assert!(listed.is_empty(), "{listed:?}");
 }
 
+/// Bodies past the one-PUT size, or any body when the memory budget is
+/// spent, go up as multipart uploads: they round-trip, and a failing one
+/// leaves nothing, exactly like the bodies sent as one PUT.
+async fn multipart_puts_round_trip_and_a_failed_one_leaves_nothing() {
+    let big = store("multipart-big");
+    let no_memory = store("multipart-no-memory").with_buffer_budget(0);
+    let data: Vec<u8> = (0..17 * 1024 * 1024 + 5).map(|i| (i % 251) as u8).collect();
+    for (store, len) in [(&big, data.len()), (&no_memory, 1024 * 1024 + 3)] {
+        let body = futures::stream::iter(
+            data[..len]
+                .chunks(256 * 1024)
+                .map(|c| Ok(Bytes::copy_from_slice(c)))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            store.put("s/mp/000000-A", body.boxed()).await.unwrap(),
+            len as u64
+        );
+        let mut got = Vec::new();
+        let mut stream = store.get("s/mp/000000-A", 0..u64::MAX).await.unwrap();
+        while let Some(chunk) = stream.next().await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert!(got == data[..len], "{len} bytes differ");
+
+        let failing = futures::stream::iter(vec![
+            Ok(Bytes::copy_from_slice(&data[..len])),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "bad digest",
+            )),
+        ]);
+        let put = store.put("s/mp/000001-B", failing.boxed()).await;
+        assert!(matches!(put, Err(StoreError::Body(_))), "{put:?}");
+        let got = store.get("s/mp/000001-B", 0..1).await;
+        assert!(
+            matches!(got, Err(StoreError::NotFound)),
+            "visible after a failed put"
+        );
+    }
+}
+
 fn all_trials() -> Vec<Trial> {
     let mut trials: Vec<Trial> = parts::checks()
         .into_iter()
@@ -102,6 +144,10 @@ fn all_trials() -> Vec<Trial> {
     trials.push(trial(
         "a_bad_part_leaves_no_object",
         a_bad_part_leaves_no_object,
+    ));
+    trials.push(trial(
+        "multipart_puts_round_trip_and_a_failed_one_leaves_nothing",
+        multipart_puts_round_trip_and_a_failed_one_leaves_nothing,
     ));
     trials.push(trial(
         "server::uploads_and_downloads_go_through_the_object_store",

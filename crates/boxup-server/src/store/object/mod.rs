@@ -3,12 +3,11 @@
 //! which also speaks GCS and Azure should boxup grow those.
 //!
 //! Why it looks like this:
-//! - **Atomic puts by multipart upload.** Every object goes up as a
-//!   multipart upload and becomes visible only at `CompleteMultipartUpload`.
-//!   The body is the service's verifying stream, which fails its last read
-//!   when the length or SHA-1 is wrong; any body error aborts the upload,
-//!   so a part that failed its check is never visible. Memory stays at
-//!   `CHUNK` × `CONCURRENCY`, whatever the object's size.
+//! - **Nothing unverified becomes visible.** The body is the service's
+//!   verifying stream, which fails its last read when the length or SHA-1
+//!   is wrong. A part that fits in memory is sent as one PUT only once its
+//!   last read succeeded; a bigger one goes up as a multipart upload that
+//!   is completed only then, and aborted otherwise (`upload.rs`).
 //! - **No conditional writes.** Garage ignores `If-None-Match` and
 //!   `If-Match` (it overwrites and answers 200), so nothing here relies on
 //!   them: the service makes a fresh key per attempt, and the metadata
@@ -26,6 +25,7 @@
 //!   bucket can hold several deployments (or test runs) side by side.
 
 mod config;
+mod upload;
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -35,17 +35,12 @@ use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::signer::{Method, SignedUrlOptions, Signer};
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 
 pub use config::S3Options;
 
 use super::in_flight::InFlight;
 use super::{ByteStream, KeyStream, PartStore, StoreError, StoreResult};
-
-/// Bytes per uploaded chunk: S3's smallest multipart part (but the last).
-const CHUNK: usize = 5 * 1024 * 1024;
-/// Chunks uploading at once per put.
-const CONCURRENCY: usize = 2;
 
 /// Part bytes in an object store, under a key prefix.
 #[derive(Clone)]
@@ -59,6 +54,8 @@ pub struct ObjectStorePartStore {
     uploads: InFlight,
     /// Signs direct download URLs, when the store hands them out.
     signer: Option<Arc<dyn Signer>>,
+    /// Bytes that puts may hold in memory (see `upload.rs`).
+    buffers: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for ObjectStorePartStore {
@@ -84,6 +81,7 @@ impl ObjectStorePartStore {
             url,
             uploads: InFlight::default(),
             signer: None,
+            buffers: Arc::new(tokio::sync::Semaphore::new(upload::BUFFER_BUDGET)),
         }
     }
 
@@ -95,6 +93,13 @@ impl ObjectStorePartStore {
             this.signer = Some(store);
         }
         Ok(this)
+    }
+
+    /// Limits the bytes that puts may hold in memory at once to `bytes`
+    /// (0: every put streams as a multipart upload).
+    pub fn with_buffer_budget(mut self, bytes: usize) -> Self {
+        self.buffers = Arc::new(tokio::sync::Semaphore::new(bytes));
+        self
     }
 
     /// Proves the store answers and the credentials are good, by asking
@@ -126,61 +131,6 @@ impl ObjectStorePartStore {
             // out, 5xx) becomes once the retries are spent.
             e @ object_store::Error::Generic { .. } => StoreError::unavailable_context(context, e),
             e => StoreError::backend_context(context, e),
-        }
-    }
-
-    /// One multipart upload of `body` to `key`, completed only if the
-    /// whole body arrived without error, else aborted.
-    async fn upload(&self, key: &str, mut body: ByteStream) -> StoreResult<u64> {
-        let path = self.path(key)?;
-
-        let upload = self
-            .store
-            .put_multipart(&path)
-            .await
-            .map_err(|e| self.failed("starting the upload of", key, e))?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
-        let mut len = 0u64;
-        let outcome: StoreResult<()> = async {
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(StoreError::Body)?;
-                writer
-                    .wait_for_capacity(CONCURRENCY)
-                    .await
-                    .map_err(|e| self.failed("uploading", key, e))?;
-                len += chunk.len() as u64;
-                writer.put(chunk);
-            }
-            Ok(())
-        }
-        .await;
-        match outcome {
-            Ok(()) if len == 0 => {
-                // S3 completes no upload of zero parts: an empty object is
-                // one plain PUT (there is no body left to verify).
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(key, error = %abort, "aborting a multipart upload failed");
-                }
-                self.store
-                    .put(&path, PutPayload::new())
-                    .await
-                    .map_err(|e| self.failed("storing", key, e))?;
-                Ok(0)
-            }
-            Ok(()) => {
-                writer
-                    .finish()
-                    .await
-                    .map_err(|e| self.failed("completing the upload of", key, e))?;
-                Ok(len)
-            }
-            Err(e) => {
-                // Nothing becomes visible: the upload is never completed.
-                if let Err(abort) = writer.abort().await {
-                    tracing::warn!(key, error = %abort, "aborting a multipart upload failed");
-                }
-                Err(e)
-            }
         }
     }
 }
