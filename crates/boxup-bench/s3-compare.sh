@@ -143,6 +143,14 @@ bench() {
 }
 s3_args=(--s3-endpoint "$BOXUP_TEST_S3_ENDPOINT" --s3-region "$AWS_REGION" --s3-path-style)
 
+# A fresh Garage writes its first GiB markedly slower than later ones (its
+# metadata and block directories grow); warm it up untimed so that the
+# runs below, boxup's and the peers', all meet a warm store.
+echo "== warm-up: 512M into the object store, untimed"
+"$UPLOAD_BENCH_BIN" --boxup "$BOXUP_BIN" --work-dir "$work" --parallel "$PARALLEL" --size 512M \
+    --data-dir "$work/data-warm" --storage "$s3_url/warm-up" "${s3_args[@]}" >/dev/null
+rm -rf "$work/data-warm"
+
 echo "== 1. upload-bench, $FILE_SIZE, part bytes on disk"
 store_mark
 bench --file "$source_file" --data-dir "$work/data-disk"
