@@ -122,33 +122,8 @@ pub(crate) async fn an_unreachable_store_is_503_and_the_upload_completes_when_ba
 
     forwarder.cut().await;
     let second = &data[PART_SIZE as usize..2 * PART_SIZE as usize];
-    let resp = server
-        .client
-        .execute(
-            server
-                .req_url(Method::PUT, ALICE, &url)
-                .header("digest", format!("sha={}", sha1_b64(second)))
-                .header(
-                    "content-range",
-                    content_range(PART_SIZE, PART_SIZE, data.len() as u64),
-                )
-                .body(second.to_vec())
-                .build()
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 503);
-    let retry_after: u64 = resp.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(retry_after >= 1, "Retry-After {retry_after}");
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["type"], "error");
-    assert_eq!(body["status"], 503);
-    assert_eq!(body["code"], "unavailable");
+    let put = server.part_request(ALICE, &url, PART_SIZE, second, data.len() as u64);
+    expect_unavailable(server.send_expecting_5xx(put).await).await;
     let listed = server
         .get(
             ALICE,

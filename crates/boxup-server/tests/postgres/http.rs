@@ -105,27 +105,10 @@ pub(crate) async fn an_unreachable_database_is_503_and_the_upload_completes_when
 
     forwarder.cut().await;
     let second = &data[PART_SIZE as usize..2 * PART_SIZE as usize];
-    let put = t
-        .req_url(Method::PUT, ALICE, &part_url)
-        .header("digest", format!("sha={}", sha1_b64(second)))
-        .header(
-            "content-range",
-            content_range(PART_SIZE, PART_SIZE, data.len() as u64),
-        )
-        .body(second.to_vec());
+    let put = t.part_request(ALICE, &part_url, PART_SIZE, second, data.len() as u64);
     let folder = t.req(Method::GET, ALICE, &format!("{API}/folders/0"));
     for rb in [put, folder] {
-        let resp = t.client.execute(rb.build().unwrap()).await.unwrap();
-        assert_eq!(resp.status().as_u16(), 503);
-        let retry: u64 = resp.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(retry >= 1, "Retry-After {retry}");
-        let body: serde_json::Value = resp.json().await.unwrap();
-        assert_eq!(body["code"], "unavailable");
-        assert_eq!(body["status"], 503);
+        expect_unavailable(t.send_expecting_5xx(rb).await).await;
     }
 
     forwarder.restore().await;

@@ -199,7 +199,27 @@ impl TestServer {
         expect_json(resp, 201).await
     }
 
-    /// PUTs one part as the gen SDKs do (`digest: sha=`, Content-Range).
+    /// The PUT of one part as the gen SDKs send it (`digest: sha=`,
+    /// Content-Range), unsent.
+    pub fn part_request(
+        &self,
+        token: &str,
+        url: &str,
+        offset: u64,
+        bytes: &[u8],
+        total: u64,
+    ) -> RequestBuilder {
+        self.req_url(Method::PUT, token, url)
+            .header("content-type", "application/octet-stream")
+            .header("digest", format!("sha={}", sha1_b64(bytes)))
+            .header(
+                "content-range",
+                content_range(offset, bytes.len() as u64, total),
+            )
+            .body(bytes.to_vec())
+    }
+
+    /// PUTs one part as the gen SDKs do.
     pub async fn put_part(
         &self,
         token: &str,
@@ -208,16 +228,16 @@ impl TestServer {
         bytes: &[u8],
         total: u64,
     ) -> Response {
-        let rb = self
-            .req_url(Method::PUT, token, url)
-            .header("content-type", "application/octet-stream")
-            .header("digest", format!("sha={}", sha1_b64(bytes)))
-            .header(
-                "content-range",
-                content_range(offset, bytes.len() as u64, total),
-            )
-            .body(bytes.to_vec());
-        self.send(rb).await
+        self.send(self.part_request(token, url, offset, bytes, total))
+            .await
+    }
+
+    /// Sends without the no-5xx check, for tests that expect a 5xx.
+    pub async fn send_expecting_5xx(&self, rb: RequestBuilder) -> Response {
+        self.client
+            .execute(rb.build().expect("request"))
+            .await
+            .expect("response")
     }
 
     /// PUTs one part and returns its `part` object (asserting 200).

@@ -141,6 +141,22 @@ pub async fn expect_json(resp: Response, status: u16) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: invalid JSON ({e}): {text}"))
 }
 
+/// Asserts 503 `unavailable` with a `Retry-After` of at least a second.
+pub async fn expect_unavailable(resp: Response) {
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let retry: u64 = retry
+        .expect("Retry-After")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(retry >= 1, "Retry-After {retry}");
+    let body = expect_json(resp, 503).await;
+    assert_eq!(body["type"], "error");
+    assert_eq!(body["code"], "unavailable");
+}
+
 /// Asserts an empty-bodied status (204, 304).
 pub async fn expect_empty(resp: Response, status: u16) {
     let got = resp.status().as_u16();
