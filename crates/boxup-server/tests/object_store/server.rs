@@ -105,53 +105,9 @@ pub(crate) async fn an_unreachable_store_is_503_and_the_upload_completes_when_ba
     let real = real.trim_start_matches("http://").to_owned();
     let forwarder = Forwarder::start(&real).await;
     let server = server_on("server-outage", Some(forwarder.url())).await;
-    let data = data(2 * PART_SIZE as usize + 77, 12);
-    let session = server
-        .new_session(ALICE, "0", "outage.bin", data.len() as u64)
+    server
+        .upload_across_an_outage(forwarder.cut(), forwarder.restore(), &[])
         .await;
-    let url = endpoint(&session, "upload_part");
-    let first = server
-        .put_part_ok(
-            ALICE,
-            &url,
-            0,
-            &data[..PART_SIZE as usize],
-            data.len() as u64,
-        )
-        .await;
-
-    forwarder.cut().await;
-    let second = &data[PART_SIZE as usize..2 * PART_SIZE as usize];
-    let put = server.part_request(ALICE, &url, PART_SIZE, second, data.len() as u64);
-    expect_unavailable(server.send_expecting_5xx(put).await).await;
-    let listed = server
-        .get(
-            ALICE,
-            &format!("{UPLOAD}/files/upload_sessions/{}/parts", id(&session)),
-        )
-        .await;
-    let listed: Value = listed.json().await.unwrap();
-    assert_eq!(listed["total_count"], 1, "only the first part: {listed}");
-
-    forwarder.restore().await;
-    let mut parts = vec![first];
-    for (offset, chunk) in chunks(&data, PART_SIZE).into_iter().skip(1) {
-        parts.push(
-            server
-                .put_part_ok(ALICE, &url, offset, chunk, data.len() as u64)
-                .await,
-        );
-    }
-    let resp = server
-        .commit(ALICE, &endpoint(&session, "commit"), &parts, &data)
-        .await;
-    let files: Value = resp.json().await.unwrap();
-    let file = &files["entries"][0];
-    assert_eq!(file["sha1"], sha1_hex(&data));
-    assert_eq!(
-        server.download(ALICE, file["id"].as_str().unwrap()).await,
-        data
-    );
     server.stop().await;
     drop(forwarder);
 }

@@ -288,6 +288,56 @@ impl TestServer {
         files["entries"][0].clone()
     }
 
+    /// A chunked upload across an outage of a backend: the first part
+    /// lands; `cut` makes the backend unreachable; the next part, and a GET
+    /// of each path in `also_unavailable`, answer 503 `unavailable` with
+    /// `Retry-After`; after `restore` only the first part is listed, the
+    /// same PUTs succeed and the commit's SHA-1 is right.
+    pub async fn upload_across_an_outage(
+        &self,
+        cut: impl std::future::Future<Output = ()>,
+        restore: impl std::future::Future<Output = ()>,
+        also_unavailable: &[&str],
+    ) {
+        let data = data(2 * PART_SIZE as usize + 77, 12);
+        let total = data.len() as u64;
+        let session = self.new_session(ALICE, "0", "outage.bin", total).await;
+        let url = endpoint(&session, "upload_part");
+        let parts = chunks(&data, PART_SIZE);
+        let (offset, bytes) = parts[0];
+        let first = self.put_part_ok(ALICE, &url, offset, bytes, total).await;
+
+        cut.await;
+        let (offset, bytes) = parts[1];
+        let put = self.part_request(ALICE, &url, offset, bytes, total);
+        expect_unavailable(self.send_expecting_5xx(put).await).await;
+        for path in also_unavailable {
+            let get = self.req(Method::GET, ALICE, path);
+            expect_unavailable(self.send_expecting_5xx(get).await).await;
+        }
+
+        restore.await;
+        let listed = self
+            .get(
+                ALICE,
+                &format!("{UPLOAD}/files/upload_sessions/{}/parts", id(&session)),
+            )
+            .await;
+        let listed = expect_json(listed, 200).await;
+        assert_eq!(listed["total_count"], 1, "only the first part: {listed}");
+        let mut done = vec![first];
+        for (offset, bytes) in parts.into_iter().skip(1) {
+            done.push(self.put_part_ok(ALICE, &url, offset, bytes, total).await);
+        }
+        let resp = self
+            .commit(ALICE, &endpoint(&session, "commit"), &done, &data)
+            .await;
+        let files = expect_json(resp, 201).await;
+        assert_eq!(files["entries"][0]["sha1"], sha1_hex(&data));
+        let id = files["entries"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(self.download(ALICE, &id).await, data);
+    }
+
     /// A whole chunked upload of a new file; returns the file object.
     pub async fn session_upload(
         &self,
