@@ -17,7 +17,8 @@ pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 pub type KeyStream = BoxStream<'static, StoreResult<String>>;
 
 /// Immutable byte objects. Keys are made by the service from `[0-9A-Za-z/_.-]`
-/// only and never contain `..`.
+/// only and never contain `..` (every store checks them with
+/// [`is_valid_key`]).
 #[async_trait]
 pub trait PartStore: Send + Sync + 'static {
     /// Stores `body` under `key` and returns its length.
@@ -71,4 +72,35 @@ pub async fn list_all_older_than(
 ) -> StoreResult<Vec<String>> {
     use futures::TryStreamExt;
     store.list_older_than(before).await?.try_collect().await
+}
+
+/// The keys a part store accepts: non-empty, only `[0-9A-Za-z/_.-]`, and
+/// `/`-separated segments that are neither empty (so no leading, trailing
+/// or doubled `/`) nor `.` or `..`. Names are data and never reach a key,
+/// but a store checks anyway, so that no key can escape its root.
+pub(crate) fn is_valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'))
+        && key
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_key;
+
+    #[test]
+    fn key_validation() {
+        for key in ["a", "ab/cd/0123.part", "A-b_c.d", ".hidden", "a..b/c"] {
+            assert!(is_valid_key(key), "{key:?} should be valid");
+        }
+        for key in [
+            "", "/abs", "a/", "a//b", ".", "..", "../x", "a/./b", "a/../b", "a b", "a\\b", "é",
+        ] {
+            assert!(!is_valid_key(key), "{key:?} should be invalid");
+        }
+    }
 }

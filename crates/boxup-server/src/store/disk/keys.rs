@@ -8,18 +8,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::is_missing;
-
-/// Non-empty, only `[0-9A-Za-z/_.-]`, and `/`-separated segments that are
-/// neither empty (so no leading, trailing or doubled `/`) nor `.` or `..`.
-pub(super) fn is_valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'))
-        && key
-            .split('/')
-            .all(|segment| !matches!(segment, "" | "." | ".."))
-}
+use crate::store::parts::is_valid_key;
 
 /// Walks `objects` for files whose mtime is before `before`. Entries that
 /// vanish during the walk (concurrent deletes) are skipped, and so are names
@@ -67,21 +56,4 @@ pub(super) fn list_older_than(objects: &Path, before: SystemTime) -> io::Result<
     }
     keys.sort_unstable();
     Ok(keys)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_valid_key;
-
-    #[test]
-    fn key_validation() {
-        for key in ["a", "ab/cd/0123.part", "A-b_c.d", ".hidden", "a..b/c"] {
-            assert!(is_valid_key(key), "{key:?} should be valid");
-        }
-        for key in [
-            "", "/abs", "a/", "a//b", ".", "..", "../x", "a/./b", "a/../b", "a b", "a\\b", "é",
-        ] {
-            assert!(!is_valid_key(key), "{key:?} should be invalid");
-        }
-    }
 }

@@ -46,8 +46,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::in_flight::InFlight;
+use super::parts::is_valid_key;
 use super::{ByteStream, KeyStream, PartStore, StoreError, StoreResult};
-use keys::{is_valid_key, list_older_than};
+use keys::list_older_than;
 use writer::TempFile;
 
 /// Size of the buffers a put writes. Measured with `upload-bench`: 256 KiB

@@ -40,6 +40,7 @@ use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 pub use config::S3Options;
 
 use super::in_flight::InFlight;
+use super::parts::is_valid_key;
 use super::{ByteStream, KeyStream, PartStore, StoreError, StoreResult};
 
 /// Part bytes in an object store, under a key prefix.
@@ -133,18 +134,6 @@ impl ObjectStorePartStore {
             e => StoreError::backend_context(context, e),
         }
     }
-}
-
-/// The keys the service makes: `[0-9A-Za-z/_.-]`, no empty, `.` or `..`
-/// segment (the same rule as the disk store's).
-fn is_valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-'))
-        && key
-            .split('/')
-            .all(|segment| !matches!(segment, "" | "." | ".."))
 }
 
 #[async_trait]
