@@ -170,6 +170,24 @@ def _boxup_bin() -> Path:
     return path
 
 
+def wait_for_healthz(origin: str, deadline: float, alive) -> Optional[Exception]:
+    """Polls `origin/healthz` until it answers 200 (returns None), the
+    deadline passes or `alive()` turns false (returns the last error seen).
+    A bounded poll, never a fixed sleep."""
+    last_error: Optional[Exception] = RuntimeError("not polled before the deadline")
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(origin + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return None
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last_error = e
+        if not alive():
+            break
+        time.sleep(0.05)
+    return last_error
+
+
 class BoxupServer:
     def __init__(self, name: str, extra_args: List[str]):
         self.name = name
@@ -254,17 +272,9 @@ class BoxupServer:
             sel.close()
         # The line is printed once the socket is bound; confirm that HTTP is
         # answered, polling with a bounded deadline (no fixed sleep).
-        last_error: Optional[Exception] = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.origin + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except Exception as e:  # noqa: BLE001 - retried until the deadline
-                last_error = e
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
+        last_error = wait_for_healthz(self.origin, deadline, lambda: self.proc.poll() is None)
+        if last_error is None:
+            return
         raise RuntimeError(
             f"boxup ({self.name}) at {self.origin} never answered /healthz: "
             f"{last_error}\n{self.log_tail()}"
@@ -297,15 +307,9 @@ class ExternalDeployment:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_DEADLINE_S
-        last_error: Optional[Exception] = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.origin + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except Exception as e:  # noqa: BLE001 - retried until the deadline
-                last_error = e
-            time.sleep(0.05)
+        last_error = wait_for_healthz(self.origin, deadline, lambda: True)
+        if last_error is None:
+            return
         raise RuntimeError(
             f"external deployment {self.name} at {self.origin} never answered "
             f"/healthz within {STARTUP_DEADLINE_S}s: {last_error}"

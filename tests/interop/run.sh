@@ -42,22 +42,10 @@ cd "$ROOT"
 # 1. The server binary (none in external mode: the servers are running).
 if [[ -n "${BOXUP_INTEROP_SMALL_URL:-}${BOXUP_INTEROP_DEFAULT_URL:-}" ]]; then
     echo "interop: external mode, small=${BOXUP_INTEROP_SMALL_URL:-} default=${BOXUP_INTEROP_DEFAULT_URL:-}" >&2
-elif [[ -n "${BOXUP_BIN:-}" ]]; then
-    if [[ ! -x "$BOXUP_BIN" ]]; then
-        echo "interop: BOXUP_BIN=$BOXUP_BIN is not an executable file" >&2
-        exit 2
-    fi
 else
-    echo "interop: cargo build --release -p boxup" >&2
-    cargo build --release -p boxup
-    target_dir="$(cargo metadata --format-version 1 --no-deps |
-        "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-    BOXUP_BIN="$target_dir/release/boxup"
-fi
-if [[ -n "${BOXUP_BIN:-}" && -x "$BOXUP_BIN" ]]; then
-    BOXUP_BIN="$(cd "$(dirname "$BOXUP_BIN")" && pwd)/$(basename "$BOXUP_BIN")"
-    export BOXUP_BIN
-    echo "interop: server binary $BOXUP_BIN" >&2
+    # shellcheck source=../lib/server_binary.sh
+    source "$ROOT/tests/lib/server_binary.sh"
+    boxup_server_binary interop
 fi
 
 # 2. The virtualenv, reused while requirements.txt and the interpreter are unchanged.

@@ -70,20 +70,9 @@ done
 echo "rclone: $(rclone version | head -1)" >&2
 
 # 2. The server binary.
-if [[ -n "${BOXUP_BIN:-}" ]]; then
-    if [[ ! -x "$BOXUP_BIN" ]]; then
-        echo "rclone: BOXUP_BIN=$BOXUP_BIN is not an executable file" >&2
-        exit 2
-    fi
-else
-    echo "rclone: cargo build --release -p boxup" >&2
-    cargo build --release -p boxup
-    target_dir="$(cargo metadata --format-version 1 --no-deps |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-    BOXUP_BIN="$target_dir/release/boxup"
-fi
-BOXUP_BIN="$(cd "$(dirname "$BOXUP_BIN")" && pwd)/$(basename "$BOXUP_BIN")"
-echo "rclone: server binary $BOXUP_BIN" >&2
+# shellcheck source=../lib/server_binary.sh
+source "$ROOT/tests/lib/server_binary.sh"
+boxup_server_binary rclone
 
 # 3. A CA for this run and a server certificate for every Box host rclone
 #    (or a redirect) may name.

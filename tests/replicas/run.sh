@@ -185,20 +185,9 @@ done
 echo "replicas: $("$NGINX" -v 2>&1), $(psql --version)" >&2
 
 # 2. The server binary.
-if [[ -n "${BOXUP_BIN:-}" ]]; then
-    if [[ ! -x "$BOXUP_BIN" ]]; then
-        echo "replicas: BOXUP_BIN=$BOXUP_BIN is not an executable file" >&2
-        exit 2
-    fi
-else
-    echo "replicas: cargo build --release -p boxup" >&2
-    cargo build --release -p boxup
-    target_dir="$(cargo metadata --format-version 1 --no-deps |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-    BOXUP_BIN="$target_dir/release/boxup"
-fi
-BOXUP_BIN="$(cd "$(dirname "$BOXUP_BIN")" && pwd)/$(basename "$BOXUP_BIN")"
-echo "replicas: server binary $BOXUP_BIN" >&2
+# shellcheck source=../lib/server_binary.sh
+source "$ROOT/tests/lib/server_binary.sh"
+boxup_server_binary replicas
 
 # 3. Shared secrets and settings.
 work_dir="$(mktemp -d "${TMPDIR:-/tmp}/boxup-replicas.XXXXXX")"
