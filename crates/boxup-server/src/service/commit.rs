@@ -59,7 +59,7 @@ impl UploadService {
         check_parts(&session, claimed, &stored)?;
 
         let actual = self
-            .whole_file_sha1(&session.id)
+            .whole_file_sha1(&session)
             .await?
             .ok_or_else(|| parts_mismatch("Not all parts have been processed yet"))?;
         if actual != digest {

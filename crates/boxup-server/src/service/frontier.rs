@@ -2,12 +2,15 @@
 //! finished parts, persisted at each part boundary.
 //!
 //! Why: commit must check the whole-file SHA-1, and re-reading a 50 GB file
-//! at commit takes minutes while the SDKs give up after 60 s. Instead, each
-//! finished part nudges the frontier forward in the background (reading the
-//! part back, usually from page cache), and the midstate is saved with a
+//! at commit takes minutes while the SDKs give up after 60 s. Instead, the
+//! request that stores a part moves the frontier over every stored part
+//! contiguous with it before answering, and the midstate is saved with a
 //! compare-and-set in the metadata store. Any replica, or this one after a
-//! restart, continues from the saved state; commit only hashes what is
-//! left, so its latency stays flat as files grow.
+//! restart, continues from the saved state. Once the last part's answer is
+//! out the frontier stands at the end of the file, so a commit hashes
+//! nothing and its latency stays flat as files grow and as load rises (a
+//! background task did this before; under load it fell behind, and commits
+//! waited for it).
 //!
 //! Reading a part back is the fallback: a part that arrived in order was
 //! hashed as it streamed in, and one that arrived ahead of the frontier is
@@ -66,22 +69,21 @@ impl UploadService {
         self.frontier_locks.get(session_id).lock_owned().await
     }
 
-    /// Advances the frontier in the background after a part lands.
-    pub(crate) fn spawn_frontier(&self, session_id: SessionId) {
-        let service = self.clone();
-        tokio::spawn(async move {
-            match service.advance_frontier(&session_id).await {
-                Ok(_) => {}
-                // Aborted (or expired and forgotten) meanwhile, perhaps on
-                // another replica: nothing is left to hash.
-                Err(StoreError::NotFound) => {
-                    tracing::debug!(session = %session_id, "session gone before its frontier moved");
-                }
-                Err(e) => {
-                    tracing::warn!(session = %session_id, error = %Chain(&e), "frontier stalled")
-                }
+    /// Advances the frontier after a part lands. A failure does not fail
+    /// the part, which is stored: the frontier is recomputable, and the
+    /// next part or the commit tries again.
+    pub(crate) async fn advance_frontier_after_put(&self, session_id: &SessionId) {
+        match self.advance_frontier(session_id).await {
+            Ok(_) => {}
+            // Aborted (or expired and forgotten) meanwhile, perhaps on
+            // another replica: nothing is left to hash.
+            Err(StoreError::NotFound) => {
+                tracing::debug!(session = %session_id, "session gone before its frontier moved");
             }
-        });
+            Err(e) => {
+                tracing::warn!(session = %session_id, error = %Chain(&e), "frontier stalled")
+            }
+        }
     }
 
     /// Hashes every finished part contiguous with the frontier and returns
@@ -89,16 +91,6 @@ impl UploadService {
     pub(crate) async fn advance_frontier(
         &self,
         session_id: &SessionId,
-    ) -> StoreResult<SessionRecord> {
-        self.advance_frontier_until(session_id, u64::MAX).await
-    }
-
-    /// Like `advance_frontier`, but stops once the frontier reaches `until`
-    /// (a request helping a lagging frontier does only its share).
-    pub(crate) async fn advance_frontier_until(
-        &self,
-        session_id: &SessionId,
-        until: u64,
     ) -> StoreResult<SessionRecord> {
         let lock = self.frontier_locks.get(session_id);
         let _guard = lock.lock().await;
@@ -109,7 +101,7 @@ impl UploadService {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let from = session.frontier.offset;
-            if session.state != SessionState::Open || from >= session.file_size || from >= until {
+            if session.state != SessionState::Open || from >= session.file_size {
                 return Ok(session);
             }
             let index = (from / session.part_size) as u32;
@@ -155,11 +147,19 @@ impl UploadService {
 
     /// Brings the frontier to the end of the file and returns the SHA-1 of
     /// the whole file, or `None` if a part is still missing.
+    /// `session` is the session as just loaded: a frontier already at the
+    /// end needs no lock and no query.
     pub(crate) async fn whole_file_sha1(
         &self,
-        session_id: &SessionId,
+        session: &SessionRecord,
     ) -> StoreResult<Option<Sha1Digest>> {
-        let session = self.advance_frontier(session_id).await?;
+        let advanced;
+        let session = if session.frontier.offset == session.file_size {
+            session
+        } else {
+            advanced = self.advance_frontier(&session.id).await?;
+            &advanced
+        };
         if session.frontier.offset != session.file_size {
             return Ok(None);
         }

@@ -187,23 +187,14 @@ impl UploadService {
                     }
                 }
                 drop(frontier_guard);
-                let max_lag = frontier_max_lag(session.part_size);
-                if record.offset.saturating_sub(session.frontier.offset) > max_lag {
-                    // The background hash has fallen behind (CPU is scarce):
-                    // this request hashes until the lag is within bounds
-                    // before answering, so commit latency stays flat. It only
-                    // hashes parts already here, so it never waits on a part
-                    // the client has yet to send.
-                    let until = record.offset - max_lag;
-                    if let Err(e) = self.advance_frontier_until(&session.id, until).await {
-                        tracing::warn!(
-                            session = %session.id,
-                            error = %crate::error::Chain(&e),
-                            "frontier stalled"
-                        );
-                    }
-                }
-                self.spawn_frontier(session.id);
+                // The request hashes every stored part contiguous with the
+                // frontier before it answers, rather than leaving that to a
+                // background task: the last part's answer then finds the
+                // frontier at the end of the file, so a commit has nothing
+                // left to hash, however busy the server. It hashes only
+                // parts already here, so it never waits on one the client
+                // has yet to send; the CPU spent is the same either way.
+                self.advance_frontier_after_put(&session.id).await;
                 Ok(UploadedPart {
                     part: render::part(&record),
                 })
@@ -257,13 +248,6 @@ impl UploadService {
             tracing::warn!(key, error = %crate::error::Chain(&e), "could not delete an unreferenced object");
         }
     }
-}
-
-/// How far (in bytes) the hash frontier may trail a newly stored part
-/// before the request that stored it helps hash: commit then has at most
-/// this much left to hash, whatever the file size.
-fn frontier_max_lag(part_size: u64) -> u64 {
-    (64 * 1024 * 1024).max(2 * part_size)
 }
 
 /// Reads a body to its end through the verifier, keeping nothing.
