@@ -71,6 +71,10 @@ struct Args {
     /// PUTs in flight per session in `--sessions` mode.
     #[arg(long, default_value_t = 1)]
     session_parallel: usize,
+    /// After `--sessions`: watch the server's RSS for up to this many
+    /// seconds, until it is back under twice its idle size (0: don't).
+    #[arg(long, default_value_t = 60)]
+    settle_secs: u64,
     /// Write the server's stderr here (default: discarded).
     #[arg(long)]
     server_log: Option<PathBuf>,
@@ -360,6 +364,8 @@ async fn main() -> anyhow::Result<()> {
         storage,
     };
     let client = Client::new(&server.origin, TOKEN)?;
+    let idle_rss = server.memory()?.now;
+    println!("server idle RSS {:.1} MiB", mib(idle_rss));
     let result = if let Some(n) = args.sessions {
         let mut result = Ok(());
         for round in 1..=args.repeat {
@@ -368,6 +374,12 @@ async fn main() -> anyhow::Result<()> {
             if result.is_err() {
                 break;
             }
+        }
+        // The burst is over when its clients are gone: close their
+        // keep-alive connections, whose buffers the server keeps meanwhile.
+        drop(client);
+        if result.is_ok() && args.settle_secs > 0 {
+            result = settle(&server, idle_rss, Duration::from_secs(args.settle_secs)).await;
         }
         result
     } else if !args.compare_sizes.is_empty() {
@@ -479,6 +491,37 @@ async fn compare_sizes(
         );
     }
     Ok(())
+}
+
+/// How long the server takes to give back a burst's memory: polls its RSS
+/// until it is under twice the idle size, or `limit` passes.
+async fn settle(server: &ServerProc, idle: u64, limit: Duration) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let target = 2 * idle;
+    loop {
+        let now = server.memory()?.now;
+        if now < target {
+            println!(
+                "  server RSS back under 2 x idle ({:.1} MiB) after {:.1} s: {:.1} MiB",
+                mib(target),
+                start.elapsed().as_secs_f64(),
+                mib(now)
+            );
+            return Ok(());
+        }
+        if start.elapsed() >= limit {
+            println!(
+                "  server RSS still {:.1} MiB after {:.0} s (2 x idle is {:.1} MiB)",
+                mib(now),
+                limit.as_secs_f64(),
+                mib(target)
+            );
+            return Ok(());
+        }
+        // Sampling a process's memory over time: the pause is the sampling
+        // interval, not a wait for an event.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 async fn sessions(

@@ -6,6 +6,7 @@ pub(crate) mod conn;
 pub(crate) mod download;
 pub(crate) mod items;
 pub(crate) mod journal;
+pub(crate) mod memory;
 pub(crate) mod notices;
 pub(crate) mod progress;
 pub(crate) mod serve;

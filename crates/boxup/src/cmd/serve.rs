@@ -217,6 +217,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let file = args.data_dir.join(boxup_server::server::DEV_TOKEN_FILE);
         println!("  dev token:   {token}  (saved in {})", file.display());
     }
+    super::memory::spawn_trimmer();
     server.run(shutdown).await?;
     Ok(())
 }

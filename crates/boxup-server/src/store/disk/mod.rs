@@ -58,7 +58,7 @@ use writer::TempFile;
 const WRITE_BUF: usize = 256 << 10;
 /// Idle write buffers kept for reuse, per core (more are allocated while
 /// many puts are in flight, and freed after).
-const MAX_IDLE_BUFFERS_PER_CORE: usize = 16;
+const MAX_IDLE_BUFFERS_PER_CORE: usize = 4;
 /// Size of the chunks `get` yields.
 const READ_CHUNK: usize = 256 << 10;
 
