@@ -95,23 +95,22 @@ impl UploadService {
         let lock = self.frontier_locks.get(session_id);
         let _guard = lock.lock().await;
         loop {
-            let session = self
+            let (session, part) = self
                 .meta
-                .get_session(session_id)
+                .frontier_step(session_id)
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let from = session.frontier.offset;
             if session.state != SessionState::Open || from >= session.file_size {
                 return Ok(session);
             }
-            let index = (from / session.part_size) as u32;
-            let Some(part) = self.meta.get_part(session_id, index).await? else {
+            let Some(part) = part else {
                 return Ok(session);
             };
             if part.offset != from {
                 return Err(StoreError::backend(format!(
-                    "session {session_id}: frontier at {from} but part {index} starts at {}",
-                    part.offset
+                    "session {session_id}: frontier at {from} but part {} starts at {}",
+                    part.index, part.offset
                 )));
             }
             let mut hasher = restore(&session.frontier)?;

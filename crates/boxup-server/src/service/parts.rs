@@ -10,16 +10,13 @@
 use boxup_protocol::{ContentRange, ErrorKind, HeaderError, Sha1Digest, UploadParts, UploadedPart};
 use serde_json::json;
 
-use sha1::digest::common::hazmat::SerializableState;
-
 use super::frontier::restore;
-use super::recent_parts::{Tap, Tapped};
+use super::recent_parts::Tap;
 use super::verify::{Expect, VerifyingStream, body_error_to_api};
 use super::{Caller, UploadService, random_hex_upper, render};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    ByteStream, Frontier, PartInsert, PartRecord, SessionId, SessionRecord, SessionState,
-    StoreError,
+    ByteStream, PartInsert, PartRecord, SessionId, SessionRecord, SessionState, StoreError,
 };
 
 /// The request headers of a part upload, unparsed.
@@ -162,30 +159,24 @@ impl UploadService {
             self.discard(&record.object_key).await;
             return Err(ApiError::session_expired());
         }
-        // A part hashed in-stream moves the frontier itself, under the
-        // frontier lock from before its row exists, so that no advancer of
-        // this process reads it back meanwhile.
-        let frontier_guard = match tap.is_hashing() {
-            true => Some(self.hold_frontier(&session.id).await),
-            false => None,
+        // A part hashed in-stream moves the frontier itself, in the same
+        // transaction as its row, under the frontier lock from before its
+        // row exists, so that no advancer of this process reads it back
+        // meanwhile. (If another replica moved the frontier first, the row
+        // goes in and the frontier stays where that replica put it.)
+        let hashed = tap.frontier_after(record.offset + record.size);
+        let frontier_guard = match hashed {
+            Some(_) => Some(self.hold_frontier(&session.id).await),
+            None => None,
         };
-        let inserted = self.meta.insert_part(&record).await;
+        let inserted = match &hashed {
+            Some(to) => self.meta.insert_hashed_part(&record, to).await,
+            None => self.meta.insert_part(&record).await,
+        };
         match inserted {
             Ok(PartInsert::Inserted) => {
-                if let Tapped::Hashed(hasher) = tap.finish(&self.recent_parts, &record.object_key) {
-                    // false: another replica read it back and moved first.
-                    let next = Frontier {
-                        offset: record.offset + record.size,
-                        state: hasher.serialize().to_vec(),
-                    };
-                    if let Err(e) = self
-                        .meta
-                        .advance_frontier(&session.id, record.offset, &next)
-                        .await
-                    {
-                        tracing::warn!(session = %session.id, error = %crate::error::Chain(&e), "frontier stalled");
-                    }
-                }
+                // Holds the bytes of a part ahead of the frontier.
+                tap.finish(&self.recent_parts, &record.object_key);
                 drop(frontier_guard);
                 // The request hashes every stored part contiguous with the
                 // frontier before it answers, rather than leaving that to a

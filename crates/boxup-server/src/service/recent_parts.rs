@@ -31,7 +31,9 @@ use bytes::Bytes;
 use futures::Stream;
 use sha1::{Digest, Sha1};
 
-use crate::store::ByteStream;
+use sha1::digest::common::hazmat::SerializableState;
+
+use crate::store::{ByteStream, Frontier};
 
 /// Bytes of parts held for the frontier, shared by all sessions of a
 /// process, within a budget.
@@ -137,15 +139,6 @@ enum Taking {
     Nothing,
 }
 
-/// What a finished part leaves for the frontier.
-pub(crate) enum Tapped {
-    /// The frontier's SHA-1 state after this part.
-    Hashed(Box<Sha1>),
-    /// The part is held in memory (under its object key).
-    Held,
-    Nothing,
-}
-
 /// Collects what the frontier needs from one part's body.
 #[derive(Clone)]
 pub(crate) struct Tap(Arc<Mutex<Taking>>);
@@ -170,11 +163,6 @@ impl Tap {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether the tap continues the frontier's hash.
-    pub(crate) fn is_hashing(&self) -> bool {
-        matches!(*self.lock(), Taking::Hash(_))
-    }
-
     /// Wraps `body` so that every chunk passing through is tapped.
     pub(crate) fn wrap(&self, body: ByteStream) -> ByteStream {
         Box::pin(TapStream {
@@ -183,17 +171,24 @@ impl Tap {
         })
     }
 
-    /// Once the part's row is in: hands the hash over, or holds the bytes
-    /// under `key` in `parts`.
-    pub(crate) fn finish(self, parts: &RecentParts, key: &str) -> Tapped {
+    /// For a hashing tap whose part ends at `end`: the frontier after the
+    /// part, to record with the part's row.
+    pub(crate) fn frontier_after(&self, end: u64) -> Option<Frontier> {
+        match &*self.lock() {
+            Taking::Hash(hasher) => Some(Frontier {
+                offset: end,
+                state: hasher.serialize().to_vec(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Once the part's row is in: holds the kept bytes under `key` in
+    /// `parts` (a hashing tap has handed its hash over already).
+    pub(crate) fn finish(self, parts: &RecentParts, key: &str) {
         let taking = std::mem::replace(&mut *self.lock(), Taking::Nothing);
-        match taking {
-            Taking::Hash(hasher) => Tapped::Hashed(hasher),
-            Taking::Keep(chunks, reservation) => {
-                parts.hold(key.to_owned(), chunks, reservation);
-                Tapped::Held
-            }
-            Taking::Nothing => Tapped::Nothing,
+        if let Taking::Keep(chunks, reservation) = taking {
+            parts.hold(key.to_owned(), chunks, reservation);
         }
     }
 }
@@ -241,14 +236,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(passed.concat(), b"second part");
-        let parts = RecentParts::new(100);
-        let Tapped::Hashed(hasher) = tap.finish(&parts, "k") else {
-            panic!("a hashing tap hands over its hash");
-        };
+        let after = tap
+            .frontier_after(22)
+            .expect("a hashing tap knows the frontier after it");
+        assert_eq!(after.offset, 22);
+        let restored = super::super::frontier::restore(&after).unwrap();
         assert_eq!(
-            hasher.finalize().as_slice(),
+            restored.finalize().as_slice(),
             Sha1::digest(b"first part second part").as_slice()
         );
+        let parts = Arc::new(RecentParts::new(100));
+        tap.finish(&parts, "k");
+        assert_eq!(parts.used(), 0, "a hashing tap holds nothing");
     }
 
     #[tokio::test]
@@ -257,21 +256,21 @@ mod tests {
         for (key, bytes) in [("a", b"aaaa"), ("b", b"bbbb")] {
             let tap = Tap::keeping(&parts, 4);
             let _: Vec<Bytes> = tap.wrap(body(&[bytes])).try_collect().await.unwrap();
-            assert!(matches!(tap.finish(&parts, key), Tapped::Held));
+            tap.finish(&parts, key);
         }
         assert_eq!(parts.used(), 8);
         // A third part needs room: the oldest ("a") goes.
         let tap = Tap::keeping(&parts, 4);
         assert_eq!(parts.used(), 12 - 4);
         let _: Vec<Bytes> = tap.wrap(body(&[b"cc", b"cc"])).try_collect().await.unwrap();
-        assert!(matches!(tap.finish(&parts, "c"), Tapped::Held));
+        tap.finish(&parts, "c");
         assert_eq!(parts.take("a"), None);
         assert_eq!(parts.take("b").unwrap().concat(), b"bbbb");
         assert_eq!(parts.take("c").unwrap().concat(), b"cccc");
         assert_eq!(parts.used(), 0);
         // Too big for the whole budget: nothing is kept, nothing evicted.
         let tap = Tap::keeping(&parts, 11);
-        assert!(matches!(tap.finish(&parts, "d"), Tapped::Nothing));
+        tap.finish(&parts, "d");
         assert_eq!(parts.take("d"), None);
     }
 

@@ -1,5 +1,7 @@
-//! The metadata trait. Every method is one atomic transaction; "owner"
-//! arguments scope every lookup so that a foreign id is simply not found.
+//! The metadata trait. Every method is one atomic transaction (the
+//! defaults of the two combined methods, which a backend overrides, run
+//! two); "owner" arguments scope every lookup so that a foreign id is
+//! simply not found.
 
 use async_trait::async_trait;
 
@@ -140,6 +142,40 @@ pub trait MetadataStore: Send + Sync + 'static {
         from: u64,
         to: &Frontier,
     ) -> StoreResult<bool>;
+    /// [`Self::insert_part`] for a part hashed as it streamed in, from the
+    /// frontier at `part.offset`: if the row goes in and the frontier still
+    /// stands at `part.offset`, the frontier moves to `to` in the same
+    /// transaction. A backend overrides this to make one durable write of
+    /// the two; the default runs them one after the other.
+    async fn insert_hashed_part(
+        &self,
+        part: &PartRecord,
+        to: &Frontier,
+    ) -> StoreResult<PartInsert> {
+        let inserted = self.insert_part(part).await?;
+        if inserted == PartInsert::Inserted {
+            self.advance_frontier(&part.session_id, part.offset, to)
+                .await?;
+        }
+        Ok(inserted)
+    }
+    /// The session and the stored part that starts where its frontier
+    /// stands (`None` when no such part is stored, or the frontier is at
+    /// the end): what the frontier's next step needs. `None` overall for
+    /// no such session. A backend overrides this to read both at once.
+    async fn frontier_step(
+        &self,
+        session_id: &SessionId,
+    ) -> StoreResult<Option<(SessionRecord, Option<PartRecord>)>> {
+        let Some(session) = self.get_session(session_id).await? else {
+            return Ok(None);
+        };
+        let part = match frontier_index(&session) {
+            Some(index) => self.get_part(session_id, index).await?,
+            None => None,
+        };
+        Ok(Some((session, part)))
+    }
     /// Locks the session, asks `commit.decide` what it turns into (or why
     /// not: a concurrent commit that won, a foreign owner, a precondition),
     /// writes that file or version made of the session's part objects in
@@ -170,4 +206,11 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// holds it now. The sweeper runs only on the replica that holds its
     /// lease, so replicas never sweep at the same time.
     async fn try_lease(&self, name: &str, holder: &str, now: i64, ttl: i64) -> StoreResult<bool>;
+}
+
+/// The index of the part that starts at the session's frontier, if the
+/// frontier is not at the end.
+pub fn frontier_index(session: &SessionRecord) -> Option<u32> {
+    (session.frontier.offset < session.file_size && session.part_size > 0)
+        .then(|| (session.frontier.offset / session.part_size) as u32)
 }

@@ -30,7 +30,7 @@ mod writes;
 
 pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
 pub use items::{ItemCursor, ItemRecord, ItemsChunk, ItemsPage};
-pub use metadata::MetadataStore;
+pub use metadata::{MetadataStore, frontier_index};
 pub use parts::{ByteStream, KeyStream, PartStore, list_all_older_than};
 pub use writes::{
     CommitDecision, CommitSession, CopyRules, Decision, DeleteDecision, FileChange, FileCopy,

@@ -361,6 +361,25 @@ impl MetadataStore for PostgresMetadataStore {
         .await
     }
 
+    async fn insert_hashed_part(
+        &self,
+        part: &PartRecord,
+        to: &Frontier,
+    ) -> StoreResult<PartInsert> {
+        self.write(&(part, to), |c, &(part, to)| {
+            Box::pin(sessions::insert_hashed_part(c, part, to))
+        })
+        .await
+    }
+
+    async fn frontier_step(
+        &self,
+        session_id: &SessionId,
+    ) -> StoreResult<Option<(SessionRecord, Option<PartRecord>)>> {
+        self.single(session_id, |c, id| Box::pin(sessions::frontier_step(c, id)))
+            .await
+    }
+
     async fn commit_session(&self, commit: CommitSession) -> StoreResult<FileRecord> {
         self.write(&commit, |c, commit| {
             Box::pin(sessions::commit_session(c, commit))

@@ -15,7 +15,7 @@ use super::{DbResult, page_bound, to_db};
 use crate::store::rows::{self, session_columns};
 use crate::store::{
     CommitSession, FileRecord, Frontier, NewContent, ObjectRef, PartInsert, PartRecord, SessionId,
-    SessionRecord, SessionState, StoreError,
+    SessionRecord, SessionState, StoreError, frontier_index,
 };
 
 macro_rules! session_select {
@@ -193,6 +193,37 @@ pub(super) async fn advance_frontier(
         return Err(StoreError::NotFound.into());
     }
     Ok(changed)
+}
+
+/// `insert_part` and, if the row went in, `advance_frontier`, in the
+/// caller's transaction: one commit for a part hashed in-stream.
+pub(super) async fn insert_hashed_part(
+    c: &mut PgConnection,
+    part: &PartRecord,
+    to: &Frontier,
+) -> DbResult<PartInsert> {
+    let inserted = insert_part(c, part).await?;
+    if inserted == PartInsert::Inserted {
+        advance_frontier(c, &part.session_id, part.offset, to).await?;
+    }
+    Ok(inserted)
+}
+
+/// The session, then the part at its frontier, on one connection. Not one
+/// snapshot, and need not be: a part row never changes once in, so the
+/// part read second is the part at the frontier the session showed.
+pub(super) async fn frontier_step(
+    c: &mut PgConnection,
+    session_id: &SessionId,
+) -> DbResult<Option<(SessionRecord, Option<PartRecord>)>> {
+    let Some(session) = get_session(c, session_id).await? else {
+        return Ok(None);
+    };
+    let part = match frontier_index(&session) {
+        Some(index) => get_part(c, session_id, index).await?,
+        None => None,
+    };
+    Ok(Some((session, part)))
 }
 
 /// The session's part objects in index (= file) order.

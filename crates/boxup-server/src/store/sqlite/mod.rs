@@ -310,6 +310,40 @@ impl MetadataStore for SqliteMetadataStore {
             .await
     }
 
+    async fn insert_hashed_part(
+        &self,
+        part: &PartRecord,
+        to: &Frontier,
+    ) -> StoreResult<PartInsert> {
+        let (part, to) = (part.clone(), to.clone());
+        self.write(move |tx| {
+            let inserted = sessions::insert_part(tx, &part)?;
+            if inserted == PartInsert::Inserted {
+                sessions::advance_frontier(tx, &part.session_id, part.offset, &to)?;
+            }
+            Ok(inserted)
+        })
+        .await
+    }
+
+    async fn frontier_step(
+        &self,
+        session_id: &SessionId,
+    ) -> StoreResult<Option<(SessionRecord, Option<PartRecord>)>> {
+        let id = session_id.clone();
+        self.read(move |tx| {
+            let Some(session) = sessions::get_session(tx, &id)? else {
+                return Ok(None);
+            };
+            let part = match frontier_index(&session) {
+                Some(index) => sessions::get_part(tx, &id, index)?,
+                None => None,
+            };
+            Ok(Some((session, part)))
+        })
+        .await
+    }
+
     async fn commit_session(&self, commit: CommitSession) -> StoreResult<FileRecord> {
         self.write(move |tx| sessions::commit_session(tx, &commit))
             .await

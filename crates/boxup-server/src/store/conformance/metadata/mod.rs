@@ -97,6 +97,7 @@ macro_rules! __metadata_checks {
             check_insert_part_rejected,
             check_concurrent_insert_part,
             check_advance_frontier_cas,
+            check_insert_hashed_part_and_frontier_step,
             check_commit_new_file,
             check_commit_new_version,
             check_commit_preconditions,

@@ -206,3 +206,67 @@ pub async fn check_advance_frontier_cas(store: &dyn MetadataStore) {
     assert_eq!(got, winner);
     assert_eq!(wins.iter().filter(|w| **w).count(), 1);
 }
+
+/// A part hashed in-stream goes in with the frontier it moves to, in one
+/// step; the frontier moves only from where the part starts. The
+/// frontier's next step sees the session and the part at its frontier.
+pub async fn check_insert_hashed_part_and_frontier_step(store: &dyn MetadataStore) {
+    let owner = user(store, "hashed").await;
+    let s = session(owner, to_file(FolderId::ROOT, "h.bin"), 25);
+    store.create_session(&s).await.unwrap();
+    let at = |offset, state: &[u8]| Frontier {
+        offset,
+        state: state.to_vec(),
+    };
+    let step = |id: SessionId| async move { store.frontier_step(&id).await.unwrap() };
+    let (got, next) = step(s.id.clone()).await.expect("the session exists");
+    assert_eq!((got.frontier.offset, next), (0, None));
+
+    let p0 = part(&s, 0);
+    let inserted = store.insert_hashed_part(&p0, &at(10, b"h0")).await.unwrap();
+    assert_eq!(inserted, PartInsert::Inserted);
+    let got = store.get_session(&s.id).await.unwrap().unwrap();
+    assert_eq!((got.frontier, got.num_parts), (at(10, b"h0"), 1));
+    assert_eq!(store.get_part(&s.id, 0).await.unwrap(), Some(p0.clone()));
+
+    // The part at the frontier, once stored, is the next step's.
+    let (_, next) = step(s.id.clone()).await.unwrap();
+    assert_eq!(next, None);
+    let p1 = part(&s, 1);
+    store.insert_part(&p1).await.unwrap();
+    let (got, next) = step(s.id.clone()).await.unwrap();
+    assert_eq!((got.frontier.offset, next), (10, Some(p1)));
+
+    // A taken index keeps its row and moves nothing.
+    let dup = PartRecord {
+        part_id: "DEADBEEF".into(),
+        ..p0.clone()
+    };
+    let inserted = store
+        .insert_hashed_part(&dup, &at(10, b"dup"))
+        .await
+        .unwrap();
+    assert_eq!(inserted, PartInsert::Existing(p0));
+    // A part that does not start at the frontier goes in; the frontier,
+    // elsewhere, stays.
+    let p2 = part(&s, 2);
+    let inserted = store.insert_hashed_part(&p2, &at(25, b"h2")).await.unwrap();
+    assert_eq!(inserted, PartInsert::Inserted);
+    let got = store.get_session(&s.id).await.unwrap().unwrap();
+    assert_eq!((got.frontier, got.num_parts), (at(10, b"h0"), 3));
+
+    // At the end of the file there is no next part; no session, no step.
+    assert!(
+        store
+            .advance_frontier(&s.id, 10, &at(25, b"end"))
+            .await
+            .unwrap()
+    );
+    let (got, next) = step(s.id.clone()).await.unwrap();
+    assert_eq!((got.frontier.offset, next), (25, None));
+    assert!(
+        step(SessionId(random_hex(32).to_uppercase()))
+            .await
+            .is_none()
+    );
+}
