@@ -190,6 +190,11 @@ def memory(run: Run) -> None:
     if isinstance(b, dict):
         print(f"  upload-bench's server after {b['sessions']} sessions: RSS "
               f"{b['rss_after_mib']:.1f} MiB, peak (VmHWM) {b['peak_mib']:.1f} MiB")
+        if "settled_s" in b:
+            when = ("not within 60 s" if b["settled_s"] is None
+                    else f"after {b['settled_s']:.1f} s")
+            print(f"  idle before the burst {b['idle_mib']:.1f} MiB; back under 2 x idle, "
+                  f"its clients gone: {when} ({b['settle_end_mib']:.1f} MiB)")
     mem = run.d.get("mem")
     if not mem:
         print("  item 4a's server: not measured")

@@ -25,6 +25,9 @@ COMMIT = re.compile(r"commit ms p50 ([\d.]+) p95 ([\d.]+) max ([\d.]+); "
                     r"upload ms p50 ([\d.]+) p95 ([\d.]+) max ([\d.]+); retries (\d+)")
 AFTER = re.compile(r"server RSS after sessions: ([\d.]+) MiB, peak \(VmHWM\) ([\d.]+) MiB")
 END = re.compile(r"server peak RSS \(VmHWM\) ([\d.]+) MiB, RSS at end ([\d.]+) MiB")
+IDLE = re.compile(r"server idle RSS ([\d.]+) MiB")
+SETTLED = re.compile(r"server RSS back under 2 x idle \(([\d.]+) MiB\) after ([\d.]+) s: ([\d.]+) MiB")
+UNSETTLED = re.compile(r"server RSS still ([\d.]+) MiB after ([\d.]+) s")
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess:
@@ -55,6 +58,13 @@ def burst(bench: Path, boxup: Path, work: Path) -> dict:
            "errors": [line.strip() for line in out.splitlines() if "error:" in line][:10]}
     if e:
         res["rss_at_end_mib"] = float(e[2])
+    # After the burst, with its clients gone, upload-bench watches the
+    # server's RSS for up to 60 s (older upload-bench binaries do not).
+    idle, settled, unsettled = IDLE.search(out), SETTLED.search(out), UNSETTLED.search(out)
+    if idle and (settled or unsettled):
+        res["idle_mib"] = float(idle[1])
+        res["settled_s"] = float(settled[2]) if settled else None
+        res["settle_end_mib"] = float(settled[3]) if settled else float(unsettled[1])
     return res
 
 
