@@ -8,17 +8,21 @@
 //!   orphan sweep never see a partial object. Whatever is in `tmp/` when
 //!   the store opens is a crash leftover and is removed.
 //!
-//! A put pulls the body on the async side and coalesces it into 256 KiB
-//! buffers; each buffer is written by a short `spawn_blocking` task while
-//! the next one fills (see `writer.rs`), so at most two buffers exist per
-//! put whatever the object's size, and a blocking thread is held only while
-//! bytes are written, never while a slow client sends them. On Linux the
-//! writer starts writeback every 8 MiB (`sync_file_range`), so the disk
-//! works while the body is still arriving and the final fsync waits only
-//! for the tail. The temp file removes itself when dropped unless it was
-//! committed, whether the body failed, the put's future was dropped (client
-//! gone) or the disk failed. [`LocalDiskPartStore::wait_for_writers`] waits
-//! until every temp file of a past put is committed or removed.
+//! A put pulls the body on the async side and copies it into 256 KiB
+//! block-aligned buffers recycled through a pool (`buffers.rs`); each full
+//! buffer is written by a short `spawn_blocking` task while the next one
+//! fills (see `writer.rs`), so at most two buffers exist per put whatever
+//! the object's size, and a blocking thread is held only while bytes are
+//! written, never while a slow client sends them. At most two writes per
+//! core run at once across all puts (`IoSlots`). Writes use `O_DIRECT`
+//! where the filesystem allows (the page cache only cost copies and fresh
+//! memory for bytes not read back soon); elsewhere, and for a part's
+//! unaligned tail, the writer goes through the page cache and starts
+//! writeback every 8 MiB (`sync_file_range`). The temp file removes itself
+//! when dropped unless it was committed, whether the body failed, the
+//! put's future was dropped (client gone) or the disk failed.
+//! [`LocalDiskPartStore::wait_for_writers`] waits until every temp file of
+//! a past put is committed or removed.
 //!
 //! A put whose future is dropped after its body ended may still commit its
 //! object; no row references it, so the orphan sweep collects it.

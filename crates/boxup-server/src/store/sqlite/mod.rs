@@ -1,9 +1,11 @@
 //! The embedded default metadata store: one SQLite file.
 //!
 //! Design:
-//! - one connection behind a `std::sync::Mutex` (SQLite serialises writers
-//!   anyway; a single connection never hits `SQLITE_BUSY` on a read-to-write
-//!   upgrade), every operation run in `tokio::task::spawn_blocking`;
+//! - one writing connection behind a `std::sync::Mutex` (SQLite serialises
+//!   writers anyway; a single writer never hits `SQLITE_BUSY` on a
+//!   read-to-write upgrade) and two read-only connections per core for read
+//!   transactions, which in WAL mode never wait for the writer (`conn.rs`);
+//!   every operation run in `tokio::task::spawn_blocking`;
 //! - every trait method is one transaction: `BEGIN IMMEDIATE` for writes,
 //!   `BEGIN DEFERRED` for reads; uniqueness is enforced inside it;
 //! - `journal_mode=WAL`, `synchronous=FULL` (an acknowledged part survives
@@ -50,7 +52,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection; the file is closed when the last clone is dropped.
 #[derive(Clone)]
 pub struct SqliteMetadataStore {
+    /// The one writing connection.
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections for read transactions (see `conn.rs`).
+    readers: Arc<conn::Readers>,
 }
 
 impl std::fmt::Debug for SqliteMetadataStore {

@@ -73,3 +73,37 @@ async fn a_relaxed_frontier_write_restores_full_sync_even_when_it_fails() {
     assert_eq!(seen, 1, "inside a relaxed write: NORMAL");
     assert_eq!(pragma(&store, "synchronous"), "Integer(2)");
 }
+
+/// Reads go to read-only connections: they see every write that returned
+/// before them, and they do not wait while the writer is busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_see_earlier_writes_and_do_not_wait_for_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteMetadataStore::open(&dir.path().join("r.db")).unwrap();
+    let user = store.ensure_user("reader", "Reader").await.unwrap();
+    assert_eq!(store.get_user(user.id).await.unwrap(), Some(user.clone()));
+
+    // Hold the writer (as a long write would) while reading.
+    let writer = Arc::clone(&store.conn);
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let _guard = writer.lock().unwrap();
+        held_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    held_rx.recv().unwrap();
+    // Were reads queued behind the writer, this would wait until the
+    // deadline (a generous bound, not a timing: the read needs no lock).
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(30), store.get_user(user.id)).await;
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    let read = read.expect("a read waited for the writer");
+    assert_eq!(read.unwrap(), Some(user));
+    // A write through a reader is refused by SQLite itself.
+    let refused = store
+        .read(|tx| Ok(tx.execute("DELETE FROM users", [])?))
+        .await;
+    assert!(refused.is_err(), "readers are read-only: {refused:?}");
+}
