@@ -79,9 +79,12 @@ fn main() -> ExitCode {
             cmd::notices::install();
         }
     }
-    // Each in-flight part write holds a blocking thread while its body
-    // arrives (the disk store's writer), so allow well over the default
-    // 512 before metadata calls would queue behind uploads.
+    if name == "serve" {
+        cmd::memory::limit_arenas();
+    }
+    // Every metadata call of the embedded store runs on a blocking thread;
+    // with hundreds of requests in flight, allow well over the default 512
+    // before they would queue for a thread.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(2048)
