@@ -188,13 +188,10 @@ impl Server {
                 .map_err(ServerError::Metadata)?;
             tokens.insert(token, user);
         }
-        let listener =
-            TcpListener::bind(options.bind)
-                .await
-                .map_err(|source| ServerError::Bind {
-                    addr: options.bind,
-                    source,
-                })?;
+        let listener = listen(options.bind).map_err(|source| ServerError::Bind {
+            addr: options.bind,
+            source,
+        })?;
         let state = AppState {
             service: service.clone(),
             tokens: Arc::new(tokens),
@@ -304,6 +301,28 @@ pub fn parse_token_spec(spec: &str) -> Result<(String, String), String> {
         return Err(format!("'{spec}' is not TOKEN or TOKEN=USER"));
     }
     Ok((token.to_owned(), user.to_owned()))
+}
+
+/// Connections the kernel queues before `accept` (capped by
+/// `net.core.somaxconn`, 4096 by default on Linux).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds `addr` with a deep accept queue. Why: `TcpListener::bind` listens
+/// with a backlog of 128; when a few hundred clients connected at once,
+/// the kernel dropped the SYNs beyond it, and those clients waited 1-7 s
+/// for their SYN retries (seen as stragglers in the 256-session
+/// benchmark, with `TcpExtListenOverflows` counting them).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does on Unix: a restarted server can bind at
+    // once while old connections linger in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 #[cfg(test)]

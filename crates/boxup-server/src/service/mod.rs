@@ -4,6 +4,7 @@
 //! stores and returns wire models or an [`ApiError`]. It never sees HTTP
 //! types beyond status codes, and never names a storage engine.
 
+mod body_slots;
 mod commit;
 mod downloads;
 mod edits;
@@ -37,6 +38,7 @@ use crate::store::{
     MetadataStore, PartStore, SessionId, SessionRecord, SessionState, StoreResult, UserRecord,
 };
 
+use body_slots::BodySlots;
 pub use commit::CommitHeaders;
 pub use downloads::{DOWNLOAD_LINK_SECS, content_disposition};
 pub use fields::Fields;
@@ -146,6 +148,8 @@ pub struct UploadService {
     pub(crate) frontier_locks: Arc<FrontierLocks>,
     pub(crate) keys: Arc<Keys>,
     pub(crate) recent_parts: Arc<RecentParts>,
+    /// Upload bodies processed at once (see `body_slots.rs`).
+    pub(crate) body_slots: BodySlots,
 }
 
 impl UploadService {
@@ -158,6 +162,7 @@ impl UploadService {
             meta,
             parts,
             recent_parts: Arc::new(RecentParts::new(config.recent_parts_budget)),
+            body_slots: BodySlots::for_this_machine(),
             config: Arc::new(config),
             frontier_locks: Arc::new(FrontierLocks::default()),
             keys: Arc::new(Keys::new(SigningKey::random())),

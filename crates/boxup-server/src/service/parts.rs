@@ -133,6 +133,7 @@ impl UploadService {
         // Racing uploads of one index must not share an object: each gets
         // its own random suffix, and the loser's object is deleted.
         let object_key = format!("s/{}/{index:06}-{}", session.id, random_hex_upper(8));
+        let body = self.body_slots.gate(body);
         let (verified, _) = VerifyingStream::new(body, Expect::Exact(range.len()), Some(digest));
         // What the hash frontier will need of these bytes, taken as they
         // pass (see recent_parts.rs).
