@@ -6,16 +6,18 @@
 //! small request (a commit, a listing) waited behind a whole round of them
 //! at every one of its awaits: commit p95 was about 120 ms with 256
 //! sessions of 32 MiB on two cores. Here a body takes a slot only from the
-//! moment a chunk has *arrived* until the chunk has been processed (the
-//! next poll), so a slow client that is not sending holds no slot; bodies
-//! without a slot wait on a fair queue, not in the runtime's run queue,
-//! and their bytes wait in the socket. The CPU does the same work in the
-//! same time; only the number of runnable tasks drops.
+//! moment a chunk has *arrived* until the layers above have hashed it: the
+//! gate sits under the hashing streams and takes the slot, and a wrapper
+//! over them gives it back as their poll returns. A client that is not
+//! sending holds no slot, nor does a part store waiting on its disk or its
+//! object store. Bodies without a slot wait on a fair queue, not in the
+//! runtime's run queue, and their bytes wait in the socket. The CPU does
+//! the same work in the same time; only the number of runnable tasks drops.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -37,15 +39,55 @@ impl BodySlots {
         BodySlots(Arc::new(Semaphore::new(SLOTS_PER_CORE * cores)))
     }
 
-    /// `body`, whose chunks are each processed under a slot.
-    pub(crate) fn gate(&self, body: ByteStream) -> ByteStream {
-        Box::pin(Gated {
+    /// `body`, each of whose chunks comes out under a slot, and the slot's
+    /// holder, which [`Held::release_after`] puts over the layers that
+    /// process the chunks.
+    pub(crate) fn gate(&self, body: ByteStream) -> (ByteStream, Held) {
+        let held = Held(Arc::default());
+        let gated = Gated {
             inner: body,
             slots: Arc::clone(&self.0),
             ready: None,
             waiting: None,
-            held: None,
+            held: held.clone(),
+        };
+        (Box::pin(gated), held)
+    }
+}
+
+/// The slot of the chunk on its way up, if any.
+#[derive(Clone, Default)]
+pub(crate) struct Held(Arc<Mutex<Option<OwnedSemaphorePermit>>>);
+
+impl Held {
+    fn set(&self, permit: Option<OwnedSemaphorePermit>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = permit;
+    }
+
+    /// `outer` (the stream whose poll hashes the gated chunks), giving the
+    /// slot back each time its poll returns a result.
+    pub(crate) fn release_after(self, outer: ByteStream) -> ByteStream {
+        Box::pin(Releasing {
+            inner: outer,
+            held: self,
         })
+    }
+}
+
+struct Releasing {
+    inner: ByteStream,
+    held: Held,
+}
+
+impl Stream for Releasing {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let item = self.inner.as_mut().poll_next(cx);
+        if item.is_ready() {
+            self.held.set(None);
+        }
+        item
     }
 }
 
@@ -58,9 +100,8 @@ struct Gated {
     /// A chunk that arrived and waits for a slot.
     ready: Option<Bytes>,
     waiting: Option<Acquire>,
-    /// The slot of the chunk last handed out, held until the next poll
-    /// (by then the consumer has processed it).
-    held: Option<OwnedSemaphorePermit>,
+    /// Where the slot of the chunk handed out goes.
+    held: Held,
 }
 
 impl Stream for Gated {
@@ -68,7 +109,9 @@ impl Stream for Gated {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        this.held = None;
+        // Given back already when the layers above are wrapped; here in
+        // case they are not.
+        this.held.set(None);
         if this.ready.is_none() {
             match ready!(this.inner.as_mut().poll_next(cx)) {
                 Some(Ok(chunk)) => this.ready = Some(chunk),
@@ -81,7 +124,7 @@ impl Stream for Gated {
         let permit = ready!(waiting.as_mut().poll(cx));
         this.waiting = None;
         // The semaphore is never closed; without a permit, go on unbounded.
-        this.held = permit.ok();
+        this.held.set(permit.ok());
         Poll::Ready(this.ready.take().map(Ok))
     }
 }
@@ -97,28 +140,48 @@ mod tests {
         futures::stream::iter(chunks).boxed()
     }
 
+    /// A gated body, released by an outer layer that does nothing else.
+    fn gated(slots: &BodySlots, n: usize) -> ByteStream {
+        let (inner, held) = slots.gate(body(n));
+        held.release_after(inner)
+    }
+
     #[tokio::test]
-    async fn chunks_pass_in_order_and_a_slot_is_held_only_between_polls() {
+    async fn a_slot_is_taken_by_an_arrived_chunk_and_given_back_as_it_goes_up() {
         let slots = BodySlots(Arc::new(Semaphore::new(1)));
-        let mut a = slots.gate(body(3));
-        let mut b = slots.gate(body(2));
-        let first = a.next().await.unwrap().unwrap();
+        let (mut inner, held) = slots.gate(body(3));
+        let first = inner.next().await.unwrap().unwrap();
         assert_eq!(first.as_ref(), [0, 0, 0]);
-        assert_eq!(slots.0.available_permits(), 0, "a's chunk holds the slot");
-        // b's chunk has arrived but must wait for a's slot.
+        assert_eq!(
+            slots.0.available_permits(),
+            0,
+            "the chunk on its way up holds the slot"
+        );
+        // Another body's chunk has arrived but must wait for that slot.
+        let mut other = gated(&slots, 2);
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
-        assert!(b.as_mut().poll_next(&mut cx).is_pending());
-        // Polling a again releases its slot; b, queued first, gets it.
-        assert!(a.as_mut().poll_next(&mut cx).is_pending());
-        let got = b.next().await.unwrap().unwrap();
+        assert!(other.as_mut().poll_next(&mut cx).is_pending());
+        // The layer above is done with the chunk: the slot goes to the
+        // waiting body, which is served first.
+        held.set(None);
+        let got = other.next().await.unwrap().unwrap();
         assert_eq!(got.as_ref(), [0, 0, 0]);
-        drop(b);
-        let rest: Vec<Bytes> = a.map(|c| c.unwrap()).collect().await;
+        assert_eq!(
+            slots.0.available_permits(),
+            1,
+            "released as the chunk went up"
+        );
+        let rest: Vec<Bytes> = held
+            .release_after(inner)
+            .map(|c| c.unwrap())
+            .collect()
+            .await;
         assert_eq!(
             rest,
             vec![Bytes::from(vec![1u8; 3]), Bytes::from(vec![2u8; 3])]
         );
+        drop(other);
         assert_eq!(slots.0.available_permits(), 1, "every slot came back");
     }
 }

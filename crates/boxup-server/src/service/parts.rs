@@ -133,7 +133,8 @@ impl UploadService {
         // Racing uploads of one index must not share an object: each gets
         // its own random suffix, and the loser's object is deleted.
         let object_key = format!("s/{}/{index:06}-{}", session.id, random_hex_upper(8));
-        let body = self.body_slots.gate(body);
+        // A slot from a chunk's arrival until it is hashed (body_slots.rs).
+        let (body, slot) = self.body_slots.gate(body);
         let (verified, _) = VerifyingStream::new(body, Expect::Exact(range.len()), Some(digest));
         // What the hash frontier will need of these bytes, taken as they
         // pass (see recent_parts.rs).
@@ -143,7 +144,10 @@ impl UploadService {
             Tap::keeping(&self.recent_parts, range.len())
         };
         self.parts
-            .put(&object_key, tap.wrap(Box::pin(verified)))
+            .put(
+                &object_key,
+                slot.release_after(tap.wrap(Box::pin(verified))),
+            )
             .await
             .map_err(|e| body_error_to_api(e, too_long))?;
         let record = PartRecord {
