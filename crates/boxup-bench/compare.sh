@@ -23,9 +23,9 @@
 #   PYTHON      interpreter that creates the SDK's venv (default: python3)
 #
 # Installs what it needs when missing: rclone and nginx (with its DAV module)
-# from Debian's packages, the SDK's venv target/interop-venv exactly as
-# tests/interop/run.sh makes it (same requirements, same stamp, so either
-# reuses the other's), and the tus peer's npm packages in
+# from Debian's packages, the SDK's venv target/interop-venv (made by
+# tests/lib/interop_venv.sh, as for the interop suite, so either reuses the
+# other's), and the tus peer's npm packages in
 # target/bench-node/tus. Needs about 5 x FILE_SIZE free in WORK_DIR (plus
 # 8 GiB for the sessions item) and 2 x FILE_SIZE in /dev/shm; root for
 # rclone's namespaces. The exit status is non-zero when anything failed to
@@ -89,30 +89,12 @@ if ! skipped nginx; then
     fi
 fi
 
-# 3. The SDK's venv, made and stamped as tests/interop/run.sh does.
+# 3. The SDK's venv, shared with the interop suite.
+# shellcheck source=../../tests/lib/interop_venv.sh
+source "$ROOT/tests/lib/interop_venv.sh"
 VENV="$ROOT/target/interop-venv"
-if ! skipped sdk; then
-    REQUIREMENTS="$ROOT/tests/interop/requirements.txt"
-    want_stamp="$("$PYTHON" - "$REQUIREMENTS" <<'EOF'
-import hashlib, sys
-digest = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
-print(f"{digest} python-{sys.version.split()[0]}")
-EOF
-)"
-    stamp_file="$VENV/.interop-requirements.stamp"
-    if [[ -x "$VENV/bin/python" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$want_stamp" ]]; then
-        say "reusing $VENV"
-    else
-        say "creating $VENV"
-        rm -rf "$VENV"
-        mkdir -p "$(dirname "$VENV")"
-        if "$PYTHON" -m venv "$VENV" && "$VENV/bin/python" -m pip install \
-            --disable-pip-version-check --no-input -q -r "$REQUIREMENTS"; then
-            echo "$want_stamp" >"$stamp_file"
-        else
-            say "cannot make $VENV (the SDK's row will say so)"
-        fi
-    fi
+if ! skipped sdk && ! interop_venv compare; then
+    say "cannot make $VENV (the SDK's row will say so)"
 fi
 
 # 4. The tus peer's npm packages.

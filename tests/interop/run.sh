@@ -20,8 +20,6 @@ exec </dev/null
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 PYTHON="${PYTHON:-python3}"
-VENV="$ROOT/target/interop-venv"
-REQUIREMENTS="$HERE/requirements.txt"
 
 summary_printed=0
 work_dir=""
@@ -49,26 +47,11 @@ else
 fi
 
 # 2. The virtualenv, reused while requirements.txt and the interpreter are unchanged.
-want_stamp="$("$PYTHON" - "$REQUIREMENTS" <<'EOF'
-import hashlib, sys
-digest = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
-print(f"{digest} python-{sys.version.split()[0]}")
-EOF
-)"
-stamp_file="$VENV/.interop-requirements.stamp"
-if [[ -x "$VENV/bin/python" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$want_stamp" ]]; then
-    echo "interop: reusing $VENV" >&2
-else
-    echo "interop: creating $VENV" >&2
-    rm -rf "$VENV"
-    mkdir -p "$(dirname "$VENV")"
-    "$PYTHON" -m venv "$VENV"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-        -r "$REQUIREMENTS"; then
-        echo "interop: cannot install $REQUIREMENTS (see pip's error above)" >&2
-        exit 3
-    fi
-    echo "$want_stamp" >"$stamp_file"
+# shellcheck source=../lib/interop_venv.sh
+source "$ROOT/tests/lib/interop_venv.sh"
+if ! interop_venv interop; then
+    echo "interop: cannot install tests/interop/requirements.txt (see pip's error above)" >&2
+    exit 3
 fi
 
 # 3. The tests.
