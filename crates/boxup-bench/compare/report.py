@@ -100,21 +100,21 @@ def _target(what: str, ok: bool | None, detail: str) -> str:
     return f"  {mark}  {what}: {detail}"
 
 
+def _ratio_target(what: str, r: Result | None, reference: float | None,
+                  at_least: float) -> str:
+    """The target `r`'s MB/s ≥ `at_least` × `reference` MB/s."""
+    if not _ok(r) or not reference:
+        return _target(what, None, "not measured")
+    ratio = r.mb_s / reference
+    return _target(what, ratio >= at_least,
+                   f"{ratio:.2f} ({r.mb_s:.0f} / {reference:.0f} MB/s)")
+
+
 def targets(d: dict) -> list[str]:
     s, out = d["sha1"], ["TARGETS"]
     tmpfs, disk, dd = d.get("tmpfs"), d.get("disk"), d.get("dd")
-    if _ok(tmpfs):
-        r = tmpfs.mb_s / s["ceiling_mb_s"]
-        out.append(_target("e2e tmpfs ≥ 0.8 × 4-pass ceiling", r >= 0.8,
-                           f"{r:.2f} ({tmpfs.mb_s:.0f} / {s['ceiling_mb_s']:.0f} MB/s)"))
-    else:
-        out.append(_target("e2e tmpfs ≥ 0.8 × 4-pass ceiling", None, "not measured"))
-    if _ok(disk) and _ok(dd):
-        r = disk.mb_s / dd.mb_s
-        out.append(_target("e2e disk ≥ 0.9 × dd", r >= 0.9,
-                           f"{r:.2f} ({disk.mb_s:.0f} / {dd.mb_s:.0f} MB/s)"))
-    else:
-        out.append(_target("e2e disk ≥ 0.9 × dd", None, "not measured"))
+    out.append(_ratio_target("e2e tmpfs ≥ 0.8 × 4-pass ceiling", tmpfs, s["ceiling_mb_s"], 0.8))
+    out.append(_ratio_target("e2e disk ≥ 0.9 × dd", disk, dd.mb_s if _ok(dd) else None, 0.9))
     limit = 1.25 * s["four_passes_cpu_s_per_gib"]
     pc = s["page_cache"]["fresh_cpu_s_per_gib"]
     for key, r in (("disk", disk), ("tmpfs", tmpfs)):
@@ -178,11 +178,6 @@ def targets(d: dict) -> list[str]:
                            f"(part {part / MIB:g} MiB, {src})"))
     else:
         out.append(_target("peak RSS during one upload", None, "not measured"))
-    dl = d.get("download")
-    if _ok(dl):
-        r = dl.mb_s / s["speed_mb_s"]
-        out.append(_target("download ≥ 0.8 × one core's SHA-1", r >= 0.8,
-                           f"{r:.2f} ({dl.mb_s:.0f} / {s['speed_mb_s']:.0f} MB/s)"))
-    else:
-        out.append(_target("download ≥ 0.8 × one core's SHA-1", None, "not measured"))
+    out.append(_ratio_target("download ≥ 0.8 × one core's SHA-1", d.get("download"),
+                             s["speed_mb_s"], 0.8))
     return out
