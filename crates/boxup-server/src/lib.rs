@@ -18,3 +18,9 @@ pub use error::{ApiError, ApiResult};
 pub use http::{AppState, router};
 pub use server::{Server, ServerOptions};
 pub use service::{Caller, Origin, ServiceConfig, UploadService};
+
+/// The cores this process may use (2 if the platform cannot tell): what
+/// the server's pools and slots are sized by.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}

@@ -35,8 +35,7 @@ pub(crate) struct BodySlots(Arc<Semaphore>);
 
 impl BodySlots {
     pub(crate) fn for_this_machine() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        BodySlots(Arc::new(Semaphore::new(SLOTS_PER_CORE * cores)))
+        BodySlots(Arc::new(Semaphore::new(SLOTS_PER_CORE * crate::cores())))
     }
 
     /// `body`, each of whose chunks comes out under a slot, and the slot's

@@ -26,8 +26,7 @@ const TRIM_EVERY: Duration = Duration::from_secs(5);
 pub(crate) fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let arenas = libc::c_int::try_from(2 * cores).unwrap_or(libc::c_int::MAX);
+        let arenas = libc::c_int::try_from(2 * boxup_server::cores()).unwrap_or(libc::c_int::MAX);
         set_arena_max(arenas);
     }
 }

@@ -133,7 +133,7 @@ impl IoSlots {
     /// the other slots' buffers are filled.
     pub(super) fn for_this_machine() -> Self {
         IoSlots(Arc::new(tokio::sync::Semaphore::new(
-            (2 * super::cores()).max(4),
+            (2 * crate::cores()).max(4),
         )))
     }
 

@@ -122,7 +122,7 @@ impl LocalDiskPartStore {
                 tmp,
                 writers: InFlight::default(),
                 io_slots: IoSlots::for_this_machine(),
-                buffers: BufferPool::new(WRITE_BUF, MAX_IDLE_BUFFERS_PER_CORE * cores()),
+                buffers: BufferPool::new(WRITE_BUF, MAX_IDLE_BUFFERS_PER_CORE * crate::cores()),
             }),
         })
     }
@@ -168,11 +168,6 @@ fn is_missing(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
     )
-}
-
-/// The machine's cores, as the process may use them.
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// A write in flight: the temp file and the buffer come back with the

@@ -28,8 +28,7 @@ impl SqliteMetadataStore {
         let mut conn = Connection::open(path).map_err(StoreError::backend)?;
         configure(&conn).map_err(StoreError::backend)?;
         schema::migrate(&mut conn).map_err(DbError::into_store)?;
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let readers = (0..READERS_PER_CORE * cores)
+        let readers = (0..READERS_PER_CORE * crate::cores())
             .map(|_| open_reader(path).map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(StoreError::backend)?;
