@@ -15,7 +15,7 @@ pub mod service;
 pub mod store;
 
 pub use error::{ApiError, ApiResult};
-pub use http::{AppState, router};
+pub use http::{AppState, CONTENT_SECURITY_POLICY, PeerAddr, router};
 pub use server::{Server, ServerOptions};
 pub use service::{Caller, Origin, ServiceConfig, UploadService};
 

@@ -196,6 +196,7 @@ impl Server {
             service: service.clone(),
             tokens: Arc::new(tokens),
             public_url: options.public_url.clone(),
+            dev_token: dev_token.as_deref().map(Arc::from),
         };
         Ok(Server {
             service,

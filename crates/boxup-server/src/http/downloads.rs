@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header as h};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header as h};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -12,8 +12,11 @@ use crate::error::ApiResult;
 use crate::service::{Caller, Download, Origin, content_disposition};
 
 /// `GET /files/{id}/content`: 302 to a signed, expiring download URL.
+/// `HEAD` gets boxup's own link even where GET would get the object
+/// store's presigned one (see `UploadService::download_url`).
 pub(super) async fn redirect(
     State(s): State<AppState>,
+    method: Method,
     caller: Caller,
     origin: Origin,
     Id(id): Id,
@@ -21,7 +24,13 @@ pub(super) async fn redirect(
 ) -> ApiResult<Response> {
     let url = s
         .service
-        .download_url(&caller, &id, params.version.as_deref(), &origin)
+        .download_url(
+            &caller,
+            &id,
+            params.version.as_deref(),
+            &origin,
+            method != Method::HEAD,
+        )
         .await?;
     let mut response = StatusCode::FOUND.into_response();
     let location = HeaderValue::from_str(&url).expect("signed URLs are ASCII");

@@ -10,11 +10,13 @@ mod multipart;
 pub(crate) mod request_id;
 mod routes;
 mod sessions;
+mod web;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use routes::router;
+pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
 
 use crate::service::UploadService;
 use crate::store::UserRecord;
@@ -28,4 +30,7 @@ pub struct AppState {
     /// The origin clients use to reach this server (e.g.
     /// `https://files.example.com`); derived from each request when unset.
     pub public_url: Option<String>,
+    /// The generated development token, when no tokens are configured: the
+    /// page offers it to a browser on this machine (`web.rs`).
+    pub dev_token: Option<Arc<str>>,
 }

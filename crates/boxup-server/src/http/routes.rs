@@ -11,7 +11,7 @@ use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePath;
 
-use super::{AppState, downloads, drain, files, folders, request_id, sessions};
+use super::{AppState, downloads, drain, files, folders, request_id, sessions, web};
 use crate::error::ApiError;
 
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router {
         // Signed download links: no bearer token (docs/protocol.md §5.4).
         .route("/downloads/{token}", get(downloads::by_link))
         .route("/healthz", get(healthz).options(healthz))
+        // The page for people (crate boxup-web), outside the API prefixes.
+        .route("/", get(web::index))
+        .route("/web/dev-token", post(web::dev_token))
+        .route("/web/{name}", get(web::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

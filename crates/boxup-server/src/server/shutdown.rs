@@ -37,6 +37,7 @@ use axum_server::{AddrListener, Address, Handle};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 
+use crate::http::PeerAddr;
 use crate::store::PartStore;
 
 /// Logged once the listening socket is closed: from then on, connections
@@ -77,7 +78,8 @@ pub(super) async fn serve(
                 // A client that failed its TLS handshake: its own business.
                 Some(ServeAddr(peer)) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
             });
-        let app = app.into_make_service();
+        // Handlers may ask who connected (the page's dev-token offer does).
+        let app = app.into_make_service_with_connect_info::<PeerAddr>();
         let serving = async {
             match tls {
                 None => server.serve(app).await,
@@ -121,6 +123,12 @@ pub(super) async fn serve(
 /// through it; the same socket address as any TCP server's.
 #[derive(Debug, Clone, Copy)]
 struct ServeAddr(SocketAddr);
+
+impl axum::extract::connect_info::Connected<ServeAddr> for PeerAddr {
+    fn connect_info(target: ServeAddr) -> Self {
+        PeerAddr(target.0)
+    }
+}
 
 impl Address for ServeAddr {
     type Stream = TcpStream;

@@ -28,19 +28,25 @@ const CLOCK_SKEW_SECS: i64 = 30;
 
 impl UploadService {
     /// `GET /files/{id}/content[?version=]`: where to download it from.
+    ///
+    /// With `presign` false the link is always boxup's own, never the
+    /// object store's presigned URL: a HEAD request follows the redirect
+    /// with HEAD, which a URL presigned for GET refuses, and a page reads
+    /// the link it lands on (same origin, unlike the store).
     pub async fn download_url(
         &self,
         caller: &Caller,
         id: &str,
         version: Option<&str>,
         origin: &Origin,
+        presign: bool,
     ) -> ApiResult<String> {
         let version = version.map(parse_id).transpose()?;
         let (file, version) = self
             .file_version(caller.user.id, parse_id(id)?, version)
             .await?;
         let objects = self.meta.version_objects(version.id).await?;
-        if let [object] = objects.as_slice() {
+        if let ([object], true) = (objects.as_slice(), presign) {
             let expires_in = std::time::Duration::from_secs(DOWNLOAD_LINK_SECS as u64);
             let disposition = content_disposition(&file.name);
             if let Some(url) = self
