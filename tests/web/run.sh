@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Runs the web tests: boxup's page in Debian's headless Chromium, driven by
+# playwright-core from Node's built-in test runner, against a fresh
+# `boxup serve`.
+#
+#   tests/web/run.sh                           # every tests/web/*.test.mjs
+#   tests/web/run.sh tests/web/smoke.test.mjs  # these files only
+#   tests/web/run.sh --test-name-pattern=upload
+#
+# Arguments go to `node --test`; those not starting with '-' are the test
+# files (default: tests/web/*.test.mjs).
+#
+# Environment:
+#   BOXUP_BIN   the server binary (default: `cargo build -p boxup`, a debug build)
+#   BOXUP_URL   test this already running server instead of starting one (it
+#               must accept the tokens webtest-token for alice and other-token
+#               for bob, or BOXUP_TOKEN and BOXUP_OTHER_TOKEN set to its own)
+#   WEB_ARTIFACTS  where screenshots go (default: target/web-artifacts,
+#               emptied at the start of each run)
+#   CHROMIUM    the browser (default /usr/bin/chromium, installed if missing)
+#
+# tests/web/install.sh installs Chromium and playwright-core first (once).
+# The server's data dir and log live in a temp dir removed at exit; the log's
+# tail is printed when a test failed. The exit status is node's.
+set -euo pipefail
+exec </dev/null
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+say() { echo "web: $*" >&2; }
+cd "$ROOT"
+
+work_dir="" server_pid=""
+finish() {
+    local rc=$?
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [[ -n "$work_dir" ]]; then rm -rf "$work_dir"; fi
+    exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. Chromium and playwright-core.
+WEB_NODE_DIR="$(bash "$HERE/install.sh")"
+export WEB_NODE_DIR
+
+# 2. The server.
+work_dir="$(mktemp -d -t boxup-web.XXXXXX)"
+wait_healthy() { # URL PID-or-empty: polls URL/healthz, bounded, no fixed sleep
+    local url=$1 pid=$2 deadline=$((SECONDS + 60))
+    while ((SECONDS < deadline)); do
+        if curl -fsS -o /dev/null --max-time 2 "$url/healthz" 2>/dev/null; then
+            return 0
+        fi
+        if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+server_log_tail() {
+    if [[ -f "$work_dir/server.log" ]]; then
+        say "boxup serve's log (last 40 lines):"
+        tail -n 40 "$work_dir/server.log" >&2
+    fi
+}
+
+if [[ -n "${BOXUP_URL:-}" ]]; then
+    BOXUP_URL="${BOXUP_URL%/}"
+    say "testing the server already running at $BOXUP_URL"
+    wait_healthy "$BOXUP_URL" "" || { say "$BOXUP_URL/healthz does not answer"; exit 2; }
+else
+    if [[ -z "${BOXUP_BIN:-}" ]]; then
+        say "cargo build -p boxup"
+        cargo build -p boxup >&2
+        target_dir="$(cargo metadata --format-version 1 --no-deps |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+        BOXUP_BIN="$target_dir/debug/boxup"
+    fi
+    [[ -x "$BOXUP_BIN" ]] || { say "BOXUP_BIN=$BOXUP_BIN is not an executable file"; exit 2; }
+    say "server binary $BOXUP_BIN"
+
+    # Only the command line configures the server under test: no BOXUP_*
+    # variable of the caller's (BOXUP_TOKEN, BOXUP_BIND, ...) reaches it.
+    unset_boxup=()
+    while read -r name; do unset_boxup+=(-u "$name"); done < <(compgen -e | grep '^BOXUP_' || true)
+    # Port 0: the OS picks a free port and the server prints the address
+    # it got as `boxup serving on ADDR`.
+    env "${unset_boxup[@]}" RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
+        "$BOXUP_BIN" serve --bind 127.0.0.1:0 --data-dir "$work_dir/data" \
+        --token webtest-token=alice --token other-token=bob --shutdown-grace 2s \
+        >"$work_dir/server.out" 2>"$work_dir/server.log" &
+    server_pid=$!
+
+    # Ready once it has printed its address (polled, bounded) and /healthz answers.
+    addr="" deadline=$((SECONDS + 60))
+    while [[ -z "$addr" ]] && ((SECONDS < deadline)); do
+        addr="$(sed -n '/^boxup serving on /{s///p;q}' "$work_dir/server.out")"
+        [[ -n "$addr" ]] && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z "$addr" ]]; then
+        if kill -0 "$server_pid" 2>/dev/null; then
+            say "boxup serve did not print its address within 60 s"
+        else
+            wait "$server_pid" && status=0 || status=$?
+            say "boxup serve exited with status $status at start-up"
+        fi
+        server_log_tail
+        exit 2
+    fi
+    BOXUP_URL="http://$addr"
+    if ! wait_healthy "$BOXUP_URL" "$server_pid"; then
+        say "boxup serve at $BOXUP_URL never answered /healthz"
+        server_log_tail
+        exit 2
+    fi
+    say "boxup serve is up at $BOXUP_URL"
+    export BOXUP_TOKEN=webtest-token BOXUP_OTHER_TOKEN=other-token
+fi
+export BOXUP_URL
+export BOXUP_TOKEN="${BOXUP_TOKEN:-webtest-token}"
+export BOXUP_OTHER_TOKEN="${BOXUP_OTHER_TOKEN:-other-token}"
+
+# 3. Screenshots.
+if [[ -z "${WEB_ARTIFACTS:-}" ]]; then
+    WEB_ARTIFACTS="$ROOT/target/web-artifacts"
+    rm -rf "$WEB_ARTIFACTS"
+fi
+mkdir -p "$WEB_ARTIFACTS"
+WEB_ARTIFACTS="$(cd "$WEB_ARTIFACTS" && pwd)"
+export WEB_ARTIFACTS
+say "screenshots in $WEB_ARTIFACTS"
+
+# 4. The tests, one file at a time (they share one server).
+node_args=() files=()
+for arg in "$@"; do
+    if [[ "$arg" == -* ]]; then node_args+=("$arg"); else files+=("$arg"); fi
+done
+if ((${#files[@]} == 0)); then
+    shopt -s nullglob
+    files=("$HERE"/*.test.mjs)
+    shopt -u nullglob
+    ((${#files[@]} > 0)) || { say "no tests/web/*.test.mjs"; exit 2; }
+fi
+set +e
+node --test --test-concurrency=1 "${node_args[@]}" "${files[@]}"
+rc=$?
+set -e
+if ((rc != 0)) && [[ -n "$server_pid" ]]; then server_log_tail; fi
+exit "$rc"
