@@ -122,13 +122,14 @@ function signedIn(api: Api, me: User): void {
     h('button', { type: 'button', id: 'new-folder', onclick: () => void browser.newFolder(), text: 'New folder' }),
   );
   const browser = new Browser(api, toolbar);
-  const uploads = new Uploads(api, me.id, (folderId) => {
-    if (folderId === browser.folderId) void browser.reload();
+  const uploads = new Uploads(api, me.id, (folderId, base) => {
+    // A folder upload shows up as a new folder where it was dropped.
+    if (folderId === browser.folderId || base === browser.folderId) void browser.reload();
   });
   const folders = new FolderMaker(api);
   const enqueue = (picked: Picked[]) => {
     const base = browser.folderId;
-    uploads.add(picked.map((p) => ({ file: p.file, name: p.file.name, folder: () => folders.ensure(base, p.dirs) })));
+    uploads.add(picked.map((p) => ({ file: p.file, name: p.file.name, base, folder: () => folders.ensure(base, p.dirs) })));
   };
   for (const input of [filesInput, folderInput]) {
     input.addEventListener('change', () => {

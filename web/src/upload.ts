@@ -41,6 +41,7 @@ export class Upload {
     private readonly user: string,
     readonly file: File,
     readonly name: string,
+    readonly base: string,
     /** Resolves to the folder to upload into (folder uploads create it first). */
     readonly folder: () => Promise<string>,
     private readonly changed: (u: Upload) => void,

@@ -13,6 +13,9 @@ const FILES_AT_ONCE = 3;
 export interface Queued {
   file: File;
   name: string;
+  /** The folder it was dropped into (a folder upload puts it further down). */
+  base: string;
+  /** The folder it goes into, created first for a folder upload. */
   folder: () => Promise<string>;
 }
 
@@ -27,8 +30,8 @@ export class Uploads {
   constructor(
     private readonly api: Api,
     private readonly user: string,
-    /** Called when a file has been uploaded into `folderId`. */
-    private readonly uploaded: (folderId: string) => void,
+    /** Called when a file has been uploaded into `folderId`, dropped into `base`. */
+    private readonly uploaded: (folderId: string, base: string) => void,
   ) {
     this.el = h(
       'section',
@@ -51,7 +54,7 @@ export class Uploads {
 
   add(items: Queued[]): void {
     for (const q of items) {
-      const u = new Upload(this.api, this.user, q.file, q.name, q.folder, () => this.changed(u));
+      const u = new Upload(this.api, this.user, q.file, q.name, q.base, q.folder, () => this.changed(u));
       this.uploads.push(u);
       this.list.append(u.row);
     }
@@ -60,7 +63,7 @@ export class Uploads {
 
   private changed(u: Upload): void {
     if (u.state === 'done') {
-      void u.folder().then((id) => this.uploaded(id));
+      void u.folder().then((id) => this.uploaded(id, u.base));
       this.showUnfinished();
     }
     if (u.state === 'cancelled') this.showUnfinished();
@@ -126,7 +129,7 @@ export class Uploads {
         return;
       }
       row.remove();
-      this.add([{ file, name: r.name, folder: () => Promise.resolve(r.folderId) }]);
+      this.add([{ file, name: r.name, base: r.folderId, folder: () => Promise.resolve(r.folderId) }]);
     });
     const discard = async () => {
       resume.forget(r.key);
