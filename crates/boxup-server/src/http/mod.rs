@@ -1,6 +1,7 @@
 //! The HTTP boundary: axum routes (all in [`routes`]), extractors that turn
 //! every malformed input into Box's error object, and thin handlers.
 
+mod cors;
 mod downloads;
 mod drain;
 mod extract;
@@ -14,6 +15,7 @@ mod sessions;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use cors::CorsOrigins;
 pub use routes::router;
 
 use crate::service::UploadService;
@@ -28,4 +30,7 @@ pub struct AppState {
     /// The origin clients use to reach this server (e.g.
     /// `https://files.example.com`); derived from each request when unset.
     pub public_url: Option<String>,
+    /// The origins of pages hosted elsewhere that may call the API from a
+    /// browser; empty (the default): no CORS headers at all.
+    pub cors_origins: CorsOrigins,
 }
