@@ -29,7 +29,7 @@ use std::time::Duration;
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
-use crate::http::{AppState, router};
+use crate::http::{AppState, CorsOrigins, router};
 use crate::service::{ServiceConfig, UploadService};
 use crate::store::disk::LocalDiskPartStore;
 use crate::store::object::{ObjectStorePartStore, S3Options};
@@ -68,6 +68,9 @@ pub struct ServerOptions {
     /// Part bytes in this S3-compatible object store instead of `parts/`
     /// in `data_dir`.
     pub object_store: Option<S3Options>,
+    /// Origins (`scheme://host[:port]`) of pages hosted elsewhere that may
+    /// call the API from a browser. Empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl ServerOptions {
@@ -84,6 +87,7 @@ impl ServerOptions {
             tls: None,
             signing_key_file: None,
             object_store: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -136,7 +140,9 @@ impl Server {
                 "part size {p} must be a positive multiple of 64"
             )));
         }
-        // Before anything is created or bound: a bad file fails fast.
+        // Before anything is created or bound: a bad origin or file fails fast.
+        let cors_origins =
+            CorsOrigins::parse(&options.cors_origins).map_err(ServerError::Config)?;
         let tls = options.tls.as_ref().map(tls::load).transpose()?;
         let dir = &options.data_dir;
         let io = |source| ServerError::DataDir {
@@ -197,6 +203,7 @@ impl Server {
             tokens: Arc::new(tokens),
             public_url: options.public_url.clone(),
             dev_token: dev_token.as_deref().map(Arc::from),
+            cors_origins,
         };
         Ok(Server {
             service,

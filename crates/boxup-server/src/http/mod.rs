@@ -1,6 +1,7 @@
 //! The HTTP boundary: axum routes (all in [`routes`]), extractors that turn
 //! every malformed input into Box's error object, and thin handlers.
 
+mod cors;
 mod downloads;
 mod drain;
 mod extract;
@@ -15,6 +16,7 @@ mod web;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use cors::CorsOrigins;
 pub use routes::router;
 pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
 
@@ -33,4 +35,7 @@ pub struct AppState {
     /// The generated development token, when no tokens are configured: the
     /// page offers it to a browser on this machine (`web.rs`).
     pub dev_token: Option<Arc<str>>,
+    /// The origins of pages hosted elsewhere that may call the API from a
+    /// browser; empty (the default): no CORS headers at all.
+    pub cors_origins: CorsOrigins,
 }

@@ -11,7 +11,7 @@ use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePath;
 
-use super::{AppState, downloads, drain, files, folders, request_id, sessions, web};
+use super::{AppState, cors, downloads, drain, files, folders, request_id, sessions, web};
 use crate::error::ApiError;
 
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
@@ -79,6 +79,7 @@ fn api() -> Router<AppState> {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let cors_origins = state.cors_origins.clone();
     let api = api();
     let routes = Router::new()
         .nest("/2.0", api.clone())
@@ -95,13 +96,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     // Box answers a path with a trailing slash as the path without it
     // (clients send `OPTIONS /2.0/files/content/`): trim it before routing.
-    Router::new()
+    let app = Router::new()
         .fallback_service(NormalizePath::trim_trailing_slash(routes))
         // Part and file bodies are streamed and bounded by the service;
         // small JSON bodies keep axum's default limit via `SmallBody`.
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .layer(middleware::from_fn(drain::drain_unread_body))
-        .layer(CatchPanicLayer::custom(panic_to_error))
+        .layer(CatchPanicLayer::custom(panic_to_error));
+    // Outside the panic catcher, so that a page can read every answer; a
+    // no-op without `--cors-origin`.
+    cors::wrap(app, cors_origins)
         // Outermost, so that every answer (a panic's too) carries the id.
         .layer(middleware::from_fn(request_id::tag))
 }

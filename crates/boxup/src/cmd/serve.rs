@@ -91,8 +91,21 @@ pub(crate) struct ServeArgs {
     /// share it; by default each data directory generates its own.
     #[arg(long, env = "BOXUP_SIGNING_KEY_FILE")]
     signing_key_file: Option<PathBuf>,
+    /// The origin (scheme://host[:port]) of a browser page hosted
+    /// elsewhere that may call the API (repeatable): its requests get CORS
+    /// headers. Exact origins only, no `*`. A page this server serves
+    /// itself is same-origin and needs none.
+    #[arg(
+        long = "cors-origin",
+        env = "BOXUP_CORS_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+    /// Boxed, so that `ServeArgs` stays small enough to sit unboxed in the
+    /// CLI's command enum beside the other commands' arguments.
     #[command(flatten)]
-    storage: StorageArgs,
+    storage: Box<StorageArgs>,
 }
 
 /// Where part bytes go when not in the data directory. Credentials and
@@ -197,6 +210,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         signing_key_file: args.signing_key_file.clone(),
         object_store: args.storage.options()?,
+        cors_origins: args.cors_origins.clone(),
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;
