@@ -6,6 +6,7 @@
 // about what the protocol guarantees.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -204,9 +205,10 @@ describe('the page', () => {
     await hold.until((held) => held.length >= 1);
     const urls = page.urls;
 
-    // The tab goes away mid-upload; the same browser profile comes back.
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The tab goes away mid-upload (the held requests die with it, never
+    // reaching the server); the same browser profile comes back.
     await page.reload();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     await page.locator('#crumbs .here').waitFor();
     const listed = await api(`/files/upload_sessions/${session}/parts?limit=1000`);
     assert.equal(listed.status, 200);
@@ -254,6 +256,29 @@ describe('the page', () => {
     await page.locator('#items tr[data-name="album"] a').click();
     await page.locator('#crumbs .here').filter({ hasText: 'album' }).waitFor();
     await page.locator('#items tr[data-name="sub"]').waitFor();
+    assertClean(page);
+    await page.context().close();
+  });
+
+  test('uploads files dropped on the page', async () => {
+    const folder = await freshFolder('drop');
+    const page = await signedIn(folder);
+    const data = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped first\n'], 'dropped-1.txt', { type: 'text/plain' }));
+      dt.items.add(new File(['dropped second, longer\n'], 'dropped-2.txt', { type: 'text/plain' }));
+      return dt;
+    });
+    await page.dispatchEvent('main', 'dragenter', { dataTransfer: data });
+    await page.locator('#drop-veil').waitFor();
+    await page.dispatchEvent('main', 'drop', { dataTransfer: data });
+    await page.locator('#drop-veil').waitFor({ state: 'hidden' });
+    await uploadRow(page, 'dropped-1.txt').and(page.locator('[data-state=done]')).waitFor();
+    await uploadRow(page, 'dropped-2.txt').and(page.locator('[data-state=done]')).waitFor();
+    const found = Object.fromEntries((await items(folder)).map((e) => [e.name, e]));
+    const sha1 = (text) => createHash('sha1').update(text).digest('hex');
+    assert.equal(found['dropped-1.txt']?.sha1, sha1('dropped first\n'));
+    assert.equal(found['dropped-2.txt']?.sha1, sha1('dropped second, longer\n'));
     assertClean(page);
     await page.context().close();
   });

@@ -84,6 +84,8 @@ else
     fi
     [[ -x "$BOXUP_BIN" ]] || { say "BOXUP_BIN=$BOXUP_BIN is not an executable file"; exit 2; }
     say "server binary $BOXUP_BIN"
+    # Tests that need a server of their own (one with a development token) start it.
+    export BOXUP_BIN
 
     # Only the command line configures the server under test: no BOXUP_*
     # variable of the caller's (BOXUP_TOKEN, BOXUP_BIND, ...) reaches it.

@@ -25,8 +25,16 @@ export interface TransferCtx {
  * with exponential backoff, for up to about five minutes; anything else,
  * and an abort, fails at once.
  */
-export function retrying<T>(signal: AbortSignal, what: string, ctx: TransferCtx, run: () => Promise<T>): Promise<T> {
-  return pRetry(run, {
+export async function retrying<T>(
+  signal: AbortSignal,
+  what: string,
+  ctx: TransferCtx,
+  run: () => Promise<T>,
+  /** The phase to show again once a retry has gone through. */
+  after = 'Uploading',
+): Promise<T> {
+  let retried = false;
+  const value = await pRetry(run, {
     retries: 12,
     factor: 2,
     minTimeout: 500,
@@ -35,8 +43,12 @@ export function retrying<T>(signal: AbortSignal, what: string, ctx: TransferCtx,
     shouldRetry: ({ error }) => error instanceof BoxError && error.transient,
     onFailedAttempt: ({ error, retriesLeft }) => {
       if (error instanceof BoxError && error.transient && retriesLeft > 0) {
+        retried = true;
         ctx.phase(`${what}: ${error.message}; trying again`);
       }
     },
   });
+  // It went through after all: back to the usual progress line.
+  if (retried) ctx.phase(after);
+  return value;
 }

@@ -195,10 +195,15 @@ async function commit(
     attributes: { content_modified_at: boxTime(ctx.file.lastModified) },
   };
   for (;;) {
-    const res = await retrying(signal, 'Commit', ctx, () =>
-      api.request<{ entries: Item[] }>('POST', `files/upload_sessions/${session.id}/commit`, body, {
-        Digest: `sha=${digest}`,
-      }),
+    const res = await retrying(
+      signal,
+      'Commit',
+      ctx,
+      () =>
+        api.request<{ entries: Item[] }>('POST', `files/upload_sessions/${session.id}/commit`, body, {
+          Digest: `sha=${digest}`,
+        }),
+      'Finishing',
     );
     if (res.status !== 202) return res.data.entries[0];
     // Box may still be processing parts: it says when to ask again.

@@ -59,7 +59,10 @@ async fn unknown_route_is_404_json() {
         "/nope",
         "/3.0/files/1",
         "/2.0/files/upload_sessions/X/parts/1",
-        "/",
+        // `/` is the page; `/web/<file>` its files.
+        "/web",
+        "/web/",
+        "/web/a/b",
     ] {
         expect_error(t.get(ALICE, path).await, 404, "not_found").await;
     }
