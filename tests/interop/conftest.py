@@ -159,6 +159,21 @@ class _RecordingAdapter(requests.adapters.HTTPAdapter):
 # Server processes.
 
 
+def boxup_admin(server, *args: str) -> str:
+    """Runs `boxup admin` on a deployment's metadata store; its stdout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXUP_")}
+    done = subprocess.run(
+        [str(_boxup_bin()), "admin", *server.admin_args(), *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"boxup admin {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
 def _boxup_bin() -> Path:
     env = os.environ.get("BOXUP_BIN")
     path = Path(env) if env else REPO_ROOT / "target" / "release" / "boxup"
@@ -229,6 +244,10 @@ class BoxupServer:
         except BaseException:
             self.stop()
             raise
+
+    def admin_args(self) -> List[str]:
+        """Where `boxup admin` finds this server's metadata."""
+        return ["--data-dir", str(self.data_dir)]
 
     def log_tail(self, n: int = 40) -> str:
         try:
@@ -304,6 +323,15 @@ class ExternalDeployment:
         self.name = name
         self.origin = origin.rstrip("/")
         self._wait_ready()
+
+    def admin_args(self) -> List[str]:
+        """Where `boxup admin` finds the deployment's metadata: its
+        PostgreSQL database, from BOXUP_INTEROP_<NAME>_DATABASE_URL."""
+        var = f"BOXUP_INTEROP_{self.name.upper()}_DATABASE_URL"
+        url = os.environ.get(var, "").strip()
+        if not url:
+            raise pytest.UsageError(f"external mode needs {var} for `boxup admin`")
+        return ["--database-url", url]
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_DEADLINE_S

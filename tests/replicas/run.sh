@@ -359,8 +359,12 @@ echo "replicas: nginx balancing small on 127.0.0.1:${lb_ports[small]}, default o
 # 7. The interop suite through nginx.
 echo "== replicas: the interop suite through nginx" >&2
 set +e
+# `boxup admin` (the OAuth tests add their apps with it) works on the
+# deployments' shared databases.
 BOXUP_INTEROP_SMALL_URL="http://127.0.0.1:${lb_ports[small]}" \
     BOXUP_INTEROP_DEFAULT_URL="http://127.0.0.1:${lb_ports[default]}" \
+    BOXUP_INTEROP_SMALL_DATABASE_URL="${db_urls[small]}" \
+    BOXUP_INTEROP_DEFAULT_DATABASE_URL="${db_urls[default]}" \
     BOXUP_BIN="$BOXUP_BIN" bash "$ROOT/tests/interop/run.sh" | tee "$work_dir/interop.out"
 interop_rc=${PIPESTATUS[0]}
 set -e

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::server::{ServerError, open_metadata};
+use crate::service::oauth::new_client_secret;
 use crate::service::tokens::{IssuedToken, issue_token};
-use crate::store::{MetadataStore, StoreError, TokenRecord, UserRecord};
+use crate::store::{AppRecord, MetadataStore, StoreError, TokenRecord, UserRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -19,6 +20,10 @@ pub enum AdminError {
     NoSuchToken(String),
     #[error("a login must not be empty")]
     EmptyLogin,
+    #[error("no app with client id {0:?}")]
+    NoSuchApp(String),
+    #[error("the public key is not a PEM RSA or P-256 (EC) public key")]
+    BadPublicKey,
     #[error(transparent)]
     Open(#[from] ServerError),
     #[error(transparent)]
@@ -32,6 +37,14 @@ pub struct UserSpace {
     /// `None`: unlimited.
     pub quota: Option<u64>,
     pub used: u64,
+}
+
+/// An app just added, with its secret (to show once) and its user.
+#[derive(Debug)]
+pub struct NewApp {
+    pub app: AppRecord,
+    pub client_secret: String,
+    pub user: UserRecord,
 }
 
 pub struct Admin {
@@ -118,6 +131,64 @@ impl Admin {
             Ok(())
         } else {
             Err(AdminError::NoSuchToken(id.to_owned()))
+        }
+    }
+
+    /// Adds an OAuth app acting as `login`, with a public key (PEM) for the
+    /// JWT grant if given. The answer holds the client secret, shown once.
+    pub async fn add_app(
+        &self,
+        name: &str,
+        login: &str,
+        public_key_pem: Option<&str>,
+    ) -> Result<NewApp, AdminError> {
+        let user = self.user(login).await?;
+        if let Some(pem) = public_key_pem {
+            let pem = pem.as_bytes();
+            if jsonwebtoken::DecodingKey::from_rsa_pem(pem).is_err()
+                && jsonwebtoken::DecodingKey::from_ec_pem(pem).is_err()
+            {
+                return Err(AdminError::BadPublicKey);
+            }
+        }
+        let (client_secret, secret_phc) = new_client_secret();
+        let app = AppRecord {
+            client_id: hex::encode(rand::random::<[u8; 16]>()),
+            name: name.to_owned(),
+            user: user.id,
+            secret_phc,
+            public_key: public_key_pem
+                .map(|pem| (hex::encode(rand::random::<[u8; 4]>()), pem.to_owned())),
+            created_at: crate::service::now(),
+        };
+        self.meta.insert_app(&app).await?;
+        Ok(NewApp {
+            app,
+            client_secret,
+            user,
+        })
+    }
+
+    /// Apps with the login of their user.
+    pub async fn apps(&self) -> Result<Vec<(AppRecord, String)>, AdminError> {
+        let mut out = Vec::new();
+        for app in self.meta.list_apps().await? {
+            let login = self
+                .meta
+                .get_user(app.user)
+                .await?
+                .map_or_else(|| app.user.to_string(), |u| u.login);
+            out.push((app, login));
+        }
+        Ok(out)
+    }
+
+    /// Removes an app; the tokens it obtained keep working until they expire.
+    pub async fn remove_app(&self, client_id: &str) -> Result<(), AdminError> {
+        if self.meta.delete_app(client_id).await? {
+            Ok(())
+        } else {
+            Err(AdminError::NoSuchApp(client_id.to_owned()))
         }
     }
 

@@ -8,6 +8,7 @@ mod extract;
 mod files;
 mod folders;
 mod multipart;
+mod oauth;
 pub(crate) mod request_id;
 mod routes;
 mod sessions;

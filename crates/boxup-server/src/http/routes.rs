@@ -11,7 +11,7 @@ use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePath;
 
-use super::{AppState, cors, downloads, drain, files, folders, request_id, sessions, web};
+use super::{AppState, cors, downloads, drain, files, folders, oauth, request_id, sessions, web};
 use crate::error::ApiError;
 
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
@@ -87,6 +87,9 @@ pub fn router(state: AppState) -> Router {
         // Signed download links: no bearer token (docs/protocol.md §5.4).
         .route("/downloads/{token}", get(downloads::by_link))
         .route("/healthz", get(healthz).options(healthz))
+        // OAuth 2.0 for apps (no prefix and no bearer token, as at Box).
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/revoke", post(oauth::revoke))
         // The page for people (crate boxup-web), outside the API prefixes.
         .route("/", get(web::index))
         .route("/web/dev-token", post(web::dev_token))

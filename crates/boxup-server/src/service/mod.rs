@@ -17,6 +17,7 @@ mod frontier_tests;
 mod input;
 mod links;
 mod names;
+pub mod oauth;
 mod parts;
 mod plan;
 pub mod policy;
@@ -87,6 +88,8 @@ pub struct ServiceConfig {
     /// memory until it reaches them (see `recent_parts.rs`); past this,
     /// parts are read back from the part store.
     pub recent_parts_budget: u64,
+    /// How long an access token from `/oauth2/token` works, in seconds.
+    pub oauth_token_ttl_secs: i64,
 }
 
 impl Default for ServiceConfig {
@@ -97,6 +100,7 @@ impl Default for ServiceConfig {
             max_file_size: 150 * 1024 * 1024 * 1024,
             session_ttl_secs: 7 * 24 * 3600,
             recent_parts_budget: 256 * 1024 * 1024,
+            oauth_token_ttl_secs: 3600,
         }
     }
 }
@@ -213,7 +217,7 @@ impl UploadService {
     }
 }
 
-pub(crate) fn now() -> i64 {
+pub fn now() -> i64 {
     boxup_protocol::time::now_unix()
 }
 

@@ -37,6 +37,21 @@ impl TokenRecord {
     }
 }
 
+/// An OAuth 2.0 client (`boxup admin app add`): it obtains access tokens
+/// for its user with the client-credentials or the JWT grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRecord {
+    pub client_id: String,
+    pub name: String,
+    /// The user its tokens act as (Box's service account).
+    pub user: UserId,
+    /// The client secret as an Argon2 PHC string, never the secret.
+    pub secret_phc: String,
+    /// The id (JWT `kid`) and PEM of the public key for the JWT grant.
+    pub public_key: Option<(String, String)>,
+    pub created_at: i64,
+}
+
 #[async_trait]
 pub trait CredentialStore: Send + Sync + 'static {
     /// Records a token under the SHA-256 (lowercase hex) of its secret. The
@@ -57,4 +72,21 @@ pub trait CredentialStore: Send + Sync + 'static {
     async fn set_space_amount(&self, user: UserId, bytes: Option<u64>) -> StoreResult<bool>;
     /// A user's quota in bytes; `None`: unlimited (or no such user).
     async fn space_amount(&self, user: UserId) -> StoreResult<Option<u64>>;
+    /// Records an app; its client id must be new.
+    async fn insert_app(&self, app: &AppRecord) -> StoreResult<()>;
+    async fn find_app(&self, client_id: &str) -> StoreResult<Option<AppRecord>>;
+    /// Every app, by client id.
+    async fn list_apps(&self) -> StoreResult<Vec<AppRecord>>;
+    /// Deletes an app; false if there was none.
+    async fn delete_app(&self, client_id: &str) -> StoreResult<bool>;
+    /// Records that `client_id` used the JWT id `jti` (an assertion valid
+    /// until `expires_at`), and forgets ids that expired before `now`.
+    /// False if the id was used already: an assertion works once.
+    async fn use_jwt_id(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool>;
 }

@@ -11,9 +11,9 @@
 //! naming its column, never a wrap.
 
 use super::{
-    CommittedVersion, FileId, FileRecord, FolderId, FolderRecord, Frontier, ItemRef, ItemVersion,
-    ObjectRef, PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, TokenRecord,
-    UserId, UserRecord, VersionId, VersionRecord,
+    AppRecord, CommittedVersion, FileId, FileRecord, FolderId, FolderRecord, Frontier, ItemRef,
+    ItemVersion, ObjectRef, PartRecord, SessionId, SessionRecord, SessionState, SessionTarget,
+    TokenRecord, UserId, UserRecord, VersionId, VersionRecord,
 };
 
 // The column lists, as macros so that `concat!` makes whole static
@@ -39,6 +39,12 @@ macro_rules! folder_columns {
         "id, owner_id, parent_id, name, description, etag, created_at, modified_at"
     };
 }
+/// The app columns.
+macro_rules! app_columns {
+    () => {
+        "client_id, name, user_id, secret_phc, public_key_id, public_key_pem, created_at"
+    };
+}
 /// The access-token columns.
 macro_rules! token_columns {
     () => {
@@ -60,7 +66,8 @@ macro_rules! session_columns {
     };
 }
 pub(crate) use {
-    file_columns, folder_columns, session_columns, token_columns, user_columns, version_columns,
+    app_columns, file_columns, folder_columns, session_columns, token_columns, user_columns,
+    version_columns,
 };
 
 /// One column of a driver's result row, by index.
@@ -94,6 +101,22 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<UserRecord, R::Error> {
         id: UserId(r.i64(0)?),
         login: r.text(1)?,
         name: r.text(2)?,
+    })
+}
+
+/// An app from `app_columns!`.
+pub(crate) fn app<R: Columns>(r: &R) -> Result<AppRecord, R::Error> {
+    let key = match (r.opt_text(4)?, r.opt_text(5)?) {
+        (Some(id), Some(pem)) => Some((id, pem)),
+        _ => None,
+    };
+    Ok(AppRecord {
+        client_id: r.text(0)?,
+        name: r.text(1)?,
+        user: UserId(r.i64(2)?),
+        secret_phc: r.text(3)?,
+        public_key: key,
+        created_at: r.i64(6)?,
     })
 }
 

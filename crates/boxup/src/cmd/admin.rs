@@ -39,6 +39,28 @@ enum What {
     /// Access tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// OAuth 2.0 apps: what the SDKs' BoxCCGAuth and BoxJWTAuth sign in as.
+    #[command(subcommand)]
+    App(AppCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum AppCmd {
+    /// Adds an app acting as a user; prints its client id and secret (once).
+    Add {
+        /// What to call it.
+        name: String,
+        /// The user its tokens act as (its service account).
+        #[arg(long)]
+        user: String,
+        /// A PEM public key (RSA, or EC P-256) for the JWT grant.
+        #[arg(long, value_name = "FILE")]
+        public_key: Option<PathBuf>,
+    },
+    /// Lists apps, without their secrets.
+    List,
+    /// Removes an app (tokens it obtained keep working until they expire).
+    Remove { client_id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -143,6 +165,41 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<()> {
                     t.label
                 );
             }
+        }
+        What::App(AppCmd::Add {
+            name,
+            user,
+            public_key,
+        }) => {
+            let pem = match &public_key {
+                Some(path) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                ),
+                None => None,
+            };
+            let added = admin.add_app(&name, &user, pem.as_deref()).await?;
+            eprintln!(
+                "app {name:?} acts as {} (user id {}); the client secret below is shown only now:",
+                added.user.login, added.user.id
+            );
+            println!("client_id={}", added.app.client_id);
+            println!("client_secret={}", added.client_secret);
+            println!("user_id={}", added.user.id);
+            if let Some((kid, _)) = &added.app.public_key {
+                println!("public_key_id={kid}");
+            }
+        }
+        What::App(AppCmd::List) => {
+            println!("CLIENT_ID\tUSER\tPUBLIC_KEY_ID\tNAME");
+            for (app, login) in admin.apps().await? {
+                let kid = app.public_key.as_ref().map_or("-", |(kid, _)| kid.as_str());
+                println!("{}\t{login}\t{kid}\t{}", app.client_id, app.name);
+            }
+        }
+        What::App(AppCmd::Remove { client_id }) => {
+            admin.remove_app(&client_id).await?;
+            eprintln!("app {client_id} removed");
         }
         What::Token(TokenCmd::Revoke { id }) => {
             admin.revoke_token(&id).await?;

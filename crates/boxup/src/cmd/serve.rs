@@ -61,6 +61,10 @@ pub(crate) struct ServeArgs {
     /// the data directory.
     #[arg(long, env = "BOXUP_DATABASE_URL")]
     database_url: Option<String>,
+    /// How long an access token from /oauth2/token (client credentials or
+    /// JWT grant of an app added with `boxup admin app add`) works.
+    #[arg(long, env = "BOXUP_OAUTH_TOKEN_TTL", default_value = "60m", value_parser = humantime::parse_duration)]
+    oauth_token_ttl: Duration,
     /// How often expired sessions and garbage are swept.
     #[arg(long, env = "BOXUP_SWEEP_EVERY", default_value = "60s", value_parser = humantime::parse_duration)]
     sweep_every: Duration,
@@ -196,6 +200,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_file_size: args.max_file_size,
             session_ttl_secs: args.session_ttl.as_secs() as i64,
             recent_parts_budget: args.frontier_memory,
+            oauth_token_ttl_secs: args.oauth_token_ttl.as_secs() as i64,
         },
         sweep_every: args.sweep_every,
         database_url: args.database_url.clone(),

@@ -5,8 +5,10 @@
 use async_trait::async_trait;
 
 use super::PostgresMetadataStore;
-use crate::store::rows::{self, token_columns, user_columns};
-use crate::store::{CredentialStore, StoreError, StoreResult, TokenRecord, UserId, UserRecord};
+use crate::store::rows::{self, app_columns, token_columns, user_columns};
+use crate::store::{
+    AppRecord, CredentialStore, StoreError, StoreResult, TokenRecord, UserId, UserRecord,
+};
 
 #[async_trait]
 impl CredentialStore for PostgresMetadataStore {
@@ -141,6 +143,106 @@ impl CredentialStore for PostgresMetadataStore {
                 Ok(amount.flatten().map(|v| v.max(0) as u64))
             })
         })
+        .await
+    }
+
+    async fn insert_app(&self, app: &AppRecord) -> StoreResult<()> {
+        self.single(app, |c, a| {
+            Box::pin(async move {
+                let (kid, pem) = a.public_key.clone().unzip();
+                sqlx::query(
+                    "INSERT INTO apps (client_id, name, user_id, secret_phc, public_key_id, \
+                     public_key_pem, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&a.client_id)
+                .bind(&a.name)
+                .bind(a.user)
+                .bind(&a.secret_phc)
+                .bind(kid)
+                .bind(pem)
+                .bind(a.created_at)
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn find_app(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
+        self.single(client_id, |c, id| {
+            Box::pin(async move {
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    app_columns!(),
+                    " FROM apps WHERE client_id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?;
+                row.as_ref().map(rows::app).transpose()
+            })
+        })
+        .await
+    }
+
+    async fn list_apps(&self) -> StoreResult<Vec<AppRecord>> {
+        self.single(&(), |c, ()| {
+            Box::pin(async move {
+                let found = sqlx::query(concat!(
+                    "SELECT ",
+                    app_columns!(),
+                    " FROM apps ORDER BY client_id"
+                ))
+                .fetch_all(&mut *c)
+                .await?;
+                found.iter().map(rows::app).collect()
+            })
+        })
+        .await
+    }
+
+    async fn delete_app(&self, client_id: &str) -> StoreResult<bool> {
+        self.single(client_id, |c, id| {
+            Box::pin(async move {
+                let done = sqlx::query("DELETE FROM apps WHERE client_id = $1")
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
+    }
+
+    async fn use_jwt_id(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.single(
+            &(client_id, jti, expires_at, now),
+            |c, (id, jti, expires_at, now)| {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM jwt_ids WHERE expires_at < $1")
+                        .bind(*now)
+                        .execute(&mut *c)
+                        .await?;
+                    let done = sqlx::query(
+                        "INSERT INTO jwt_ids (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                    )
+                    .bind(*id)
+                    .bind(*jti)
+                    .bind(*expires_at)
+                    .execute(&mut *c)
+                    .await?;
+                    Ok(done.rows_affected() == 1)
+                })
+            },
+        )
         .await
     }
 }

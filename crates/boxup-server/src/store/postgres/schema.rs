@@ -153,7 +153,9 @@ CREATE TABLE leases (
 
 /// Version 3: credentials. A quota per user (`NULL`: unlimited) and the
 /// operator's access tokens, by the SHA-256 of their secret (see
-/// `store/credentials.rs`), each with a public id for lists and revocation.
+/// `store/credentials.rs`), each with a public id for lists and revocation;
+/// OAuth apps (client secret as an Argon2 PHC string, optional public key
+/// for the JWT grant) and the JWT ids already used, so each is used once.
 const V3: &str = r#"
 ALTER TABLE users ADD COLUMN space_amount BIGINT CHECK (space_amount >= 0);
 
@@ -168,6 +170,24 @@ CREATE TABLE access_tokens (
     CONSTRAINT access_tokens_id_key UNIQUE (id)
 );
 CREATE INDEX access_tokens_by_user ON access_tokens(user_id, created_at);
+
+CREATE TABLE apps (
+    client_id      TEXT COLLATE "C" NOT NULL,
+    name           TEXT NOT NULL,
+    user_id        BIGINT NOT NULL REFERENCES users(id),
+    secret_phc     TEXT NOT NULL,
+    public_key_id  TEXT COLLATE "C",
+    public_key_pem TEXT,
+    created_at     BIGINT NOT NULL,
+    CONSTRAINT apps_pkey PRIMARY KEY (client_id)
+);
+
+CREATE TABLE jwt_ids (
+    client_id  TEXT COLLATE "C" NOT NULL,
+    jti        TEXT COLLATE "C" NOT NULL,
+    expires_at BIGINT NOT NULL,
+    CONSTRAINT jwt_ids_pkey PRIMARY KEY (client_id, jti)
+);
 "#;
 
 /// Forward migrations, in order.

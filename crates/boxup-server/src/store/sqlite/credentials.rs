@@ -4,8 +4,10 @@ use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 
 use super::SqliteMetadataStore;
-use crate::store::rows::{self, token_columns, user_columns};
-use crate::store::{CredentialStore, StoreError, StoreResult, TokenRecord, UserId, UserRecord};
+use crate::store::rows::{self, app_columns, token_columns, user_columns};
+use crate::store::{
+    AppRecord, CredentialStore, StoreError, StoreResult, TokenRecord, UserId, UserRecord,
+};
 
 #[async_trait]
 impl CredentialStore for SqliteMetadataStore {
@@ -113,6 +115,83 @@ impl CredentialStore for SqliteMetadataStore {
                 )
                 .optional()?;
             Ok(amount.flatten().map(|v| v.max(0) as u64))
+        })
+        .await
+    }
+
+    async fn insert_app(&self, app: &AppRecord) -> StoreResult<()> {
+        let a = app.clone();
+        self.write(move |tx| {
+            let (kid, pem) = a.public_key.clone().unzip();
+            tx.execute(
+                "INSERT INTO apps (client_id, name, user_id, secret_phc, public_key_id, \
+                 public_key_pem, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![
+                    a.client_id,
+                    a.name,
+                    a.user,
+                    a.secret_phc,
+                    kid,
+                    pem,
+                    a.created_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn find_app(&self, client_id: &str) -> StoreResult<Option<AppRecord>> {
+        let id = client_id.to_owned();
+        self.read(move |tx| {
+            Ok(tx
+                .query_row(
+                    concat!("SELECT ", app_columns!(), " FROM apps WHERE client_id = ?1"),
+                    [id],
+                    |row| rows::app(row),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn list_apps(&self) -> StoreResult<Vec<AppRecord>> {
+        self.read(move |tx| {
+            let mut stmt = tx.prepare(concat!(
+                "SELECT ",
+                app_columns!(),
+                " FROM apps ORDER BY client_id"
+            ))?;
+            let apps = stmt
+                .query_map([], |row| rows::app(row))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(apps)
+        })
+        .await
+    }
+
+    async fn delete_app(&self, client_id: &str) -> StoreResult<bool> {
+        let id = client_id.to_owned();
+        self.write(move |tx| Ok(tx.execute("DELETE FROM apps WHERE client_id = ?1", [id])? == 1))
+            .await
+    }
+
+    async fn use_jwt_id(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let (id, jti) = (client_id.to_owned(), jti.to_owned());
+        self.write(move |tx| {
+            tx.execute("DELETE FROM jwt_ids WHERE expires_at < ?1", [now])?;
+            let inserted = tx.execute(
+                "INSERT INTO jwt_ids (client_id, jti, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT DO NOTHING",
+                rusqlite::params![id, jti, expires_at],
+            )?;
+            Ok(inserted == 1)
         })
         .await
     }

@@ -127,7 +127,9 @@ CREATE TABLE leases (
 
 /// Version 3: credentials. A quota per user (`NULL`: unlimited) and the
 /// operator's access tokens, by the SHA-256 of their secret (see
-/// `store/credentials.rs`), each with a public id for lists and revocation.
+/// `store/credentials.rs`), each with a public id for lists and revocation;
+/// OAuth apps (client secret as an Argon2 PHC string, optional public key
+/// for the JWT grant) and the JWT ids already used, so each is used once.
 const V3: &str = r#"
 ALTER TABLE users ADD COLUMN space_amount INTEGER CHECK (space_amount >= 0);
 
@@ -140,6 +142,23 @@ CREATE TABLE access_tokens (
     expires_at    INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX access_tokens_by_user ON access_tokens(user_id, created_at);
+
+CREATE TABLE apps (
+    client_id      TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    user_id        INTEGER NOT NULL REFERENCES users(id),
+    secret_phc     TEXT NOT NULL,
+    public_key_id  TEXT,
+    public_key_pem TEXT,
+    created_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE jwt_ids (
+    client_id  TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, jti)
+) WITHOUT ROWID;
 "#;
 
 /// Forward migrations, in order.
