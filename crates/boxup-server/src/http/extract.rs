@@ -24,6 +24,11 @@ impl FromRequestParts<AppState> for Caller {
             .map(|(_, token)| token.trim())
             .ok_or_else(ApiError::unauthorized)?;
         let user = state.tokens.get(token).ok_or_else(ApiError::unauthorized)?;
+        // Here, so that every authenticated route and only those count
+        // against a budget (see `rate_limit.rs`).
+        if let Some(limiter) = &state.rate_limiter {
+            limiter.check(user.id).map_err(ApiError::rate_limited)?;
+        }
         Ok(Caller { user: user.clone() })
     }
 }

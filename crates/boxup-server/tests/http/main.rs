@@ -19,6 +19,7 @@ mod isolation_attempts;
 mod listing;
 mod page;
 mod plan;
+mod rate_limit;
 mod replays;
 mod sessions;
 mod sessions_lifecycle;

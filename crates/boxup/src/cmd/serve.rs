@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use boxup_server::http::RateLimit;
 use boxup_server::server::{TlsFiles, parse_token_spec, parse_tokens};
 use boxup_server::store::object::S3Options;
 use boxup_server::{Server, ServerOptions, ServiceConfig};
@@ -102,6 +103,20 @@ pub(crate) struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    /// Each user's request budget, in requests per second (fractions
+    /// allowed: 0.5 is one every two seconds); over it, requests answer
+    /// 429 rate_limit_exceeded with Retry-After. Off by default.
+    #[arg(long, env = "BOXUP_RATE_LIMIT", value_name = "REQUESTS_PER_SECOND")]
+    rate_limit: Option<f64>,
+    /// How many requests a user may send at once under --rate-limit; by
+    /// default one second's worth.
+    #[arg(
+        long,
+        env = "BOXUP_RATE_LIMIT_BURST",
+        value_name = "N",
+        requires = "rate_limit"
+    )]
+    rate_limit_burst: Option<u32>,
     /// Boxed, so that `ServeArgs` stays small enough to sit unboxed in the
     /// CLI's command enum beside the other commands' arguments.
     #[command(flatten)]
@@ -211,6 +226,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signing_key_file: args.signing_key_file.clone(),
         object_store: args.storage.options()?,
         cors_origins: args.cors_origins.clone(),
+        rate_limit: match args.rate_limit {
+            Some(per_second) => Some(
+                RateLimit::new(per_second, args.rate_limit_burst)
+                    .map_err(|e| anyhow::anyhow!("invalid --rate-limit: {e}"))?,
+            ),
+            None => None,
+        },
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;
