@@ -2,6 +2,7 @@
 
 pub(crate) mod chunked;
 pub(crate) mod common;
+pub(crate) mod config;
 pub(crate) mod conn;
 pub(crate) mod download;
 pub(crate) mod items;

@@ -23,6 +23,11 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
+    /// A TOML file of settings, keyed by these flags' names with `_`
+    /// (data_dir = "…", session_ttl = "7d", tokens = ["T=alice"]). A flag
+    /// or BOXUP_* variable overrides the file. See docs/cli.md.
+    #[arg(long, env = "BOXUP_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "BOXUP_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
@@ -245,6 +250,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("boxup serving on {addr}");
     println!("  API base:    {origin}/2.0");
     println!("  upload base: {origin}/api/2.0");
+    if let Some(path) = &args.config {
+        println!("  config file: {}", path.display());
+    }
     match &args.storage.storage {
         Some(url) => println!("  part bytes:  {url}"),
         None => println!("  part bytes:  {}", args.data_dir.join("parts").display()),
