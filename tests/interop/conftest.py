@@ -374,14 +374,17 @@ def _start_server(name: str, extra_args: List[str]):
     return BoxupServer(name, extra_args)
 
 
-def make_client(origin: str, token: str) -> BoxClient:
+def make_client(
+    origin: str, token: str, retry_strategy: Optional[BoxRetryStrategy] = None
+) -> BoxClient:
     """A BoxClient configured as a user of Box would: base URLs and a token.
 
     HTTP-status retries are turned off (one attempt) so a 5xx or 429 fails
     the test at once instead of after ~30 s of backoff. Connection errors
     keep the SDK's default of two retries, with a short backoff; each one is
     recorded in the HTTP log (status 0), and test_http_connection.py checks
-    the server-side cause separately.
+    the server-side cause separately. A test that wants the SDK to retry
+    (e.g. 429s) passes its own `retry_strategy`.
     """
     session = requests.Session()
     session.mount("http://", _RecordingAdapter())
@@ -392,9 +395,8 @@ def make_client(origin: str, token: str) -> BoxClient:
             upload_url=f"{origin}/api",
             oauth_2_url=f"{origin}/api/oauth2",
         ),
-        retry_strategy=BoxRetryStrategy(
-            max_attempts=1, retry_base_interval=0.01, max_retries_on_exception=2
-        ),
+        retry_strategy=retry_strategy
+        or BoxRetryStrategy(max_attempts=1, retry_base_interval=0.01, max_retries_on_exception=2),
         network_client=BoxNetworkClient(requests_session=session),
     )
     return BoxClient(auth=BoxDeveloperTokenAuth(token=token), network_session=network_session)

@@ -146,6 +146,8 @@ impl ErrorCode {
     pub const INVALID_MARKER: &'static str = "invalid_marker";
     /// The code of [`ErrorKind::Forbidden`].
     pub const FORBIDDEN: &'static str = "forbidden";
+    /// The code of [`ErrorKind::RateLimitExceeded`].
+    pub const RATE_LIMIT_EXCEEDED: &'static str = "rate_limit_exceeded";
     /// The code of [`ErrorKind::Internal`].
     pub const INTERNAL: &'static str = "internal_server_error";
     /// The code of [`ErrorKind::Unavailable`].
@@ -258,6 +260,9 @@ catalogue! {
     RangeOverlaps => 416 RANGE_OVERLAPS,
     /// A part range or download range outside the file or the part grid.
     RangeNotSatisfiable => 416 RANGE_NOT_SATISFIABLE,
+    /// Over the caller's request budget (`--rate-limit`). Answered with
+    /// `Retry-After`.
+    RateLimitExceeded => 429 RATE_LIMIT_EXCEEDED,
     /// A bug or a failed backend; the detail is logged, never shown.
     Internal => 500 INTERNAL,
     /// A backend the server needs (database, object store) is out of

@@ -73,6 +73,15 @@ impl ApiError {
         )
     }
 
+    /// Over the caller's request budget: try again in `retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        Self::new(
+            ErrorKind::RateLimitExceeded,
+            "Request rate limit exceeded, please try again later",
+        )
+        .with_header("retry-after", retry_after_secs.to_string())
+    }
+
     pub fn invalid_json(detail: impl fmt::Display) -> Self {
         Self::new(
             ErrorKind::InvalidJson,

@@ -29,7 +29,7 @@ use std::time::Duration;
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
-use crate::http::{AppState, CorsOrigins, router};
+use crate::http::{AppState, CorsOrigins, RateLimit, UserRateLimiter, router};
 use crate::service::{ServiceConfig, UploadService};
 use crate::store::disk::LocalDiskPartStore;
 use crate::store::object::{ObjectStorePartStore, S3Options};
@@ -71,6 +71,9 @@ pub struct ServerOptions {
     /// Origins (`scheme://host[:port]`) of pages hosted elsewhere that may
     /// call the API from a browser. Empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// Each user's request budget; over it, requests answer 429 with
+    /// `Retry-After`. `None` (the default): unlimited.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl ServerOptions {
@@ -88,6 +91,7 @@ impl ServerOptions {
             signing_key_file: None,
             object_store: None,
             cors_origins: Vec::new(),
+            rate_limit: None,
         }
     }
 }
@@ -187,6 +191,9 @@ impl Server {
             public_url: options.public_url.clone(),
             dev_token: dev_token.as_deref().map(Arc::from),
             cors_origins,
+            rate_limiter: options
+                .rate_limit
+                .map(|l| Arc::new(UserRateLimiter::new(l))),
         };
         Ok(Server {
             service,

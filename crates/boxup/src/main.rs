@@ -67,7 +67,7 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = cmd::config::parse();
     let name = cli.command.name();
     // `serve` sets up its own logging; the client commands log in full
     // only when asked to, so progress output stays clean, and otherwise

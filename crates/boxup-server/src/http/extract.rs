@@ -25,14 +25,19 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(ApiError::unauthorized)?;
         // Tokens given on the command line first (no I/O), then those the
         // operator issued, which live in the metadata store.
-        if let Some(user) = state.tokens.get(token) {
-            return Ok(Caller { user: user.clone() });
+        let user = match state.tokens.get(token) {
+            Some(user) => user.clone(),
+            None => state
+                .service
+                .user_for_token(token)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?,
+        };
+        // Here, so that every authenticated route and only those count
+        // against a budget (see `rate_limit.rs`).
+        if let Some(limiter) = &state.rate_limiter {
+            limiter.check(user.id).map_err(ApiError::rate_limited)?;
         }
-        let user = state
-            .service
-            .user_for_token(token)
-            .await?
-            .ok_or_else(ApiError::unauthorized)?;
         Ok(Caller { user })
     }
 }

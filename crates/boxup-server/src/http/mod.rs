@@ -9,6 +9,7 @@ mod files;
 mod folders;
 mod multipart;
 mod oauth;
+mod rate_limit;
 pub(crate) mod request_id;
 mod routes;
 mod sessions;
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cors::CorsOrigins;
+pub use rate_limit::{RateLimit, UserRateLimiter};
 pub use routes::router;
 pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
 
@@ -39,4 +41,6 @@ pub struct AppState {
     /// The origins of pages hosted elsewhere that may call the API from a
     /// browser; empty (the default): no CORS headers at all.
     pub cors_origins: CorsOrigins,
+    /// Each user's request budget (`--rate-limit`); `None`: unlimited.
+    pub rate_limiter: Option<Arc<UserRateLimiter>>,
 }

@@ -21,6 +21,7 @@ mod oauth;
 mod page;
 mod plan;
 mod quotas;
+mod rate_limit;
 mod replays;
 mod sessions;
 mod sessions_lifecycle;

@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod chunked;
 pub(crate) mod common;
+pub(crate) mod config;
 pub(crate) mod conn;
 pub(crate) mod download;
 pub(crate) mod items;

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use boxup_server::http::RateLimit;
 use boxup_server::server::{TlsFiles, parse_token_spec, parse_tokens};
 use boxup_server::store::object::S3Options;
 use boxup_server::{Server, ServerOptions, ServiceConfig};
@@ -22,6 +23,11 @@ use clap::Args;
 
 #[derive(Args, Debug)]
 pub(crate) struct ServeArgs {
+    /// A TOML file of settings, keyed by these flags' names with `_`
+    /// (data_dir = "…", session_ttl = "7d", tokens = ["T=alice"]). A flag
+    /// or BOXUP_* variable overrides the file. See docs/cli.md.
+    #[arg(long, env = "BOXUP_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "BOXUP_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
@@ -106,6 +112,20 @@ pub(crate) struct ServeArgs {
         value_delimiter = ','
     )]
     cors_origins: Vec<String>,
+    /// Each user's request budget, in requests per second (fractions
+    /// allowed: 0.5 is one every two seconds); over it, requests answer
+    /// 429 rate_limit_exceeded with Retry-After. Off by default.
+    #[arg(long, env = "BOXUP_RATE_LIMIT", value_name = "REQUESTS_PER_SECOND")]
+    rate_limit: Option<f64>,
+    /// How many requests a user may send at once under --rate-limit; by
+    /// default one second's worth.
+    #[arg(
+        long,
+        env = "BOXUP_RATE_LIMIT_BURST",
+        value_name = "N",
+        requires = "rate_limit"
+    )]
+    rate_limit_burst: Option<u32>,
     /// Boxed, so that `ServeArgs` stays small enough to sit unboxed in the
     /// CLI's command enum beside the other commands' arguments.
     #[command(flatten)]
@@ -216,6 +236,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         signing_key_file: args.signing_key_file.clone(),
         object_store: args.storage.options()?,
         cors_origins: args.cors_origins.clone(),
+        rate_limit: match args.rate_limit {
+            Some(per_second) => Some(
+                RateLimit::new(per_second, args.rate_limit_burst)
+                    .map_err(|e| anyhow::anyhow!("invalid --rate-limit: {e}"))?,
+            ),
+            None => None,
+        },
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;
@@ -228,6 +255,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("boxup serving on {addr}");
     println!("  API base:    {origin}/2.0");
     println!("  upload base: {origin}/api/2.0");
+    if let Some(path) = &args.config {
+        println!("  config file: {}", path.display());
+    }
     match &args.storage.storage {
         Some(url) => println!("  part bytes:  {url}"),
         None => println!("  part bytes:  {}", args.data_dir.join("parts").display()),

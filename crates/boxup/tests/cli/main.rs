@@ -10,6 +10,7 @@ mod errors;
 mod hints;
 mod midway;
 mod resume;
+mod serve_config;
 mod serve_shutdown;
 mod serve_tls;
 mod transfer;
