@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod store;

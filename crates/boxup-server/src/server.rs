@@ -29,7 +29,8 @@ use std::time::Duration;
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
-use crate::http::{AppState, CorsOrigins, router};
+use crate::http::{AppState, CorsOrigins, MetricsAccess, router};
+use crate::metrics::{CountedPartStore, Metrics};
 use crate::service::{ServiceConfig, UploadService};
 use crate::store::disk::LocalDiskPartStore;
 use crate::store::object::{ObjectStorePartStore, S3Options};
@@ -71,6 +72,9 @@ pub struct ServerOptions {
     /// Origins (`scheme://host[:port]`) of pages hosted elsewhere that may
     /// call the API from a browser. Empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// The bearer token `/metrics` requires. Unset: `/metrics` answers
+    /// only to connections from a loopback address (docs/operations.md).
+    pub metrics_token: Option<String>,
 }
 
 impl ServerOptions {
@@ -88,6 +92,7 @@ impl ServerOptions {
             signing_key_file: None,
             object_store: None,
             cors_origins: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -168,11 +173,21 @@ impl Server {
                 ));
             }
         };
-        let parts = open_parts(&options).await?;
+        let metrics = Metrics::new();
+        let metrics_access = match options.metrics_token.as_deref() {
+            Some("") => return Err(ServerError::Config("the metrics token is empty".into())),
+            Some(token) => MetricsAccess::token(token),
+            None => MetricsAccess::Loopback,
+        };
+        let parts: Arc<dyn PartStore> = Arc::new(CountedPartStore::new(
+            open_parts(&options).await?,
+            metrics.clone(),
+        ));
         let key = secrets::signing_key(dir, options.signing_key_file.as_deref())
             .map_err(ServerError::Config)?;
         let service = UploadService::new(meta, Arc::clone(&parts), options.service.clone())
-            .with_signing_key(key);
+            .with_signing_key(key)
+            .with_metrics(metrics);
 
         let mut pairs = options.tokens.clone();
         let mut dev_token = None;
@@ -204,6 +219,7 @@ impl Server {
             public_url: options.public_url.clone(),
             dev_token: dev_token.as_deref().map(Arc::from),
             cors_origins,
+            metrics_access,
         };
         Ok(Server {
             service,

@@ -24,6 +24,7 @@ impl FromRequestParts<AppState> for Caller {
             .map(|(_, token)| token.trim())
             .ok_or_else(ApiError::unauthorized)?;
         let user = state.tokens.get(token).ok_or_else(ApiError::unauthorized)?;
+        super::access::note_user(&parts.extensions, user);
         Ok(Caller { user: user.clone() })
     }
 }

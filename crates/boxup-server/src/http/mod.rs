@@ -1,12 +1,14 @@
 //! The HTTP boundary: axum routes (all in [`routes`]), extractors that turn
 //! every malformed input into Box's error object, and thin handlers.
 
+mod access;
 mod cors;
 mod downloads;
 mod drain;
 mod extract;
 mod files;
 mod folders;
+mod metrics;
 mod multipart;
 pub(crate) mod request_id;
 mod routes;
@@ -17,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cors::CorsOrigins;
+pub use metrics::MetricsAccess;
 pub use routes::router;
 pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
 
@@ -38,4 +41,6 @@ pub struct AppState {
     /// The origins of pages hosted elsewhere that may call the API from a
     /// browser; empty (the default): no CORS headers at all.
     pub cors_origins: CorsOrigins,
+    /// Who may scrape `/metrics`.
+    pub metrics_access: MetricsAccess,
 }
