@@ -247,7 +247,10 @@ impl Metrics {
 
     /// The sweeper handled `n` items of `kind`.
     pub fn swept(&self, kind: &'static str, n: u64) {
-        self.inner.swept.get_or_create(&KindLabels { kind }).inc_by(n);
+        self.inner
+            .swept
+            .get_or_create(&KindLabels { kind })
+            .inc_by(n);
     }
 
     /// Counts `error` if it is a failure of the store itself (not a

@@ -191,7 +191,8 @@ impl UploadService {
         let open = match self.meta.count_open_sessions(now()).await {
             Ok(n) => Some(n),
             Err(e) => {
-                self.metrics.store_error("metadata", "count_open_sessions", &e);
+                self.metrics
+                    .store_error("metadata", "count_open_sessions", &e);
                 tracing::warn!(error = %crate::error::Chain(&e), "cannot count open sessions");
                 None
             }
