@@ -106,7 +106,14 @@ impl Access {
     pub(super) fn finish(self, response: Response) -> Response {
         let status = response.status().as_u16();
         let (parts, body) = response.into_parts();
+        // A streamed body (a download) knows its length only from its
+        // header.
+        let declared = parts
+            .headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
         let mut logged = Logged {
+            length: http_body::Body::size_hint(&body).exact().or(declared),
             inner: body,
             sent: 0,
             pending: Some((self, status)),
@@ -173,6 +180,9 @@ impl http_body::Body for Counted {
 /// A response body that writes its request's line when it ends or drops.
 struct Logged {
     inner: Body,
+    /// The body's length, when known up front: the connection may stop
+    /// polling once it has sent that much, before the body says it ended.
+    length: Option<u64>,
     sent: u64,
     pending: Option<(Access, u16)>,
 }
@@ -199,7 +209,7 @@ impl http_body::Body for Logged {
                 if let Some(data) = frame.data_ref() {
                     self.sent += data.len() as u64;
                 }
-                if self.inner.is_end_stream() {
+                if self.inner.is_end_stream() || Some(self.sent) == self.length {
                     self.done(true);
                 }
             }
@@ -221,10 +231,8 @@ impl http_body::Body for Logged {
 
 impl Drop for Logged {
     fn drop(&mut self) {
-        // Dropped before its end was seen: complete only if nothing was
-        // left (else the client went away, or the connection failed,
-        // mid-answer).
-        let complete = http_body::Body::size_hint(&self.inner).exact() == Some(0);
-        self.done(complete);
+        // Dropped before its end was seen: the client went away, or the
+        // connection failed, mid-answer.
+        self.done(false);
     }
 }

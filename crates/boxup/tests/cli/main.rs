@@ -8,6 +8,7 @@ mod errors;
 mod hints;
 mod midway;
 mod resume;
+mod serve_logs;
 mod serve_shutdown;
 mod serve_tls;
 mod transfer;
