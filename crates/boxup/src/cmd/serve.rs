@@ -9,6 +9,11 @@
 //!
 //! With `--tls-cert` and `--tls-key` (both or neither) it serves https;
 //! the files are checked at start-up, so a bad one exits non-zero naming it.
+//!
+//! Operations (docs/operations.md): `/metrics` for Prometheus, opened by
+//! the token in `--metrics-token-file` (a file, so that the token is not
+//! in `ps`) or, without one, to loopback peers only; and one log line per
+//! request, as text or, with `--log-format json`, as JSON for collectors.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

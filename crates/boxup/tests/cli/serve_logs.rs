@@ -2,7 +2,8 @@
 //! json`: exactly one JSON line per request, carrying the route template,
 //! method, status, user id (when authenticated), body bytes, duration and
 //! the same request id as the answer's `box-request-id`; and no token (a
-//! bearer token or a download link's) anywhere in the output.
+//! bearer token, the metrics token or a download link's) anywhere in
+//! the output. `--metrics-token-file` is read: its token opens `/metrics`.
 //!
 //! Each line is written once its answer is sent, so the test reads the
 //! log until it has one line per request (a bounded wait, never a sleep).
@@ -17,6 +18,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 const TOKEN: &str = "log-secret-token-5f2a9c";
+const METRICS_TOKEN: &str = "metrics-secret-token-77e1b0";
 
 /// Bounds a step, so that a wedged server fails the test instead of hanging
 /// it. Never used to wait for something to happen.
@@ -28,12 +30,16 @@ async fn within<F: Future>(what: &str, f: F) -> F::Output {
 
 /// Starts `boxup serve` with a JSON log; returns it, its address and its
 /// output lines (stdout and stderr alike) as they come.
-async fn serve(data_dir: &Path) -> (Child, String, mpsc::UnboundedReceiver<String>) {
+async fn serve(root: &Path) -> (Child, String, mpsc::UnboundedReceiver<String>) {
+    let token_file = root.join("metrics-token");
+    std::fs::write(&token_file, format!("{METRICS_TOKEN}\n")).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_boxup"));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json"])
         .args(["--token", &format!("{TOKEN}=alice")])
+        .arg("--metrics-token-file")
+        .arg(&token_file)
         .arg("--data-dir")
-        .arg(data_dir)
+        .arg(root.join("data"))
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -104,7 +110,7 @@ async fn send(
 #[tokio::test]
 async fn one_json_line_per_request_without_secrets() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut child, base, mut lines) = serve(&tmp.path().join("data")).await;
+    let (mut child, base, mut lines) = serve(tmp.path()).await;
     let http = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
@@ -162,6 +168,25 @@ async fn one_json_line_per_request_without_secrets() {
     let (e, _, bytes) = send(http.get(&link), "GET", "/downloads/{token}", false).await;
     assert_eq!(e.status, 200);
     assert_eq!(bytes, content);
+    expected.push(e);
+
+    // The metrics token from its file; a user's token is refused.
+    let scrape = http.get(format!("{base}/metrics")).bearer_auth(TOKEN);
+    let (e, _, _) = send(scrape, "GET", "/metrics", false).await;
+    assert_eq!(e.status, 404);
+    expected.push(e);
+    let scrape = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN);
+    let (e, _, text) = send(scrape, "GET", "/metrics", false).await;
+    assert_eq!(e.status, 200);
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            r#"boxup_http_requests_total{route="/downloads/{token}",method="GET",status="200"} 1"#
+        ),
+        "{text}"
+    );
     expected.push(e);
 
     // One "served" line per request.
@@ -223,6 +248,10 @@ async fn one_json_line_per_request_without_secrets() {
     }
     let all = output.join("\n");
     assert!(!all.contains(TOKEN), "the bearer token was logged:\n{all}");
+    assert!(
+        !all.contains(METRICS_TOKEN),
+        "the metrics token was logged:\n{all}"
+    );
     assert!(
         !all.contains(&link_token),
         "the link token was logged:\n{all}"
