@@ -66,3 +66,49 @@ impl PartStore for CountedPartStore {
         self.count("download_url", result)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// Fails every put as a backend failure, and finds nothing.
+    struct Broken;
+
+    #[async_trait]
+    impl PartStore for Broken {
+        async fn put(&self, _: &str, _: ByteStream) -> StoreResult<u64> {
+            Err(StoreError::backend("disk on fire"))
+        }
+        async fn get(&self, _: &str, _: Range<u64>) -> StoreResult<ByteStream> {
+            Err(StoreError::NotFound)
+        }
+        async fn delete(&self, _: &str) -> StoreResult<()> {
+            Err(StoreError::Unavailable("gone".into()))
+        }
+        async fn list_older_than(&self, _: SystemTime) -> StoreResult<KeyStream> {
+            Err(StoreError::StorageFull("full".into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn store_failures_are_counted_but_not_missing_objects() {
+        let metrics = Metrics::new();
+        let store = CountedPartStore::new(Arc::new(Broken), metrics.clone());
+        let body: ByteStream = Box::pin(futures::stream::empty());
+        assert!(store.put("k", body).await.is_err());
+        assert!(store.get("k", 0..1).await.is_err());
+        assert!(store.delete("k").await.is_err());
+        assert!(store.delete("k").await.is_err());
+        assert!(store.list_older_than(SystemTime::now()).await.is_err());
+        let text = metrics.encode(None, 0);
+        for line in [
+            r#"boxup_store_errors_total{store="parts",op="put",kind="backend"} 1"#,
+            r#"boxup_store_errors_total{store="parts",op="delete",kind="unavailable"} 2"#,
+            r#"boxup_store_errors_total{store="parts",op="list",kind="storage_full"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+        assert!(!text.contains(r#"op="get""#), "{text}");
+    }
+}

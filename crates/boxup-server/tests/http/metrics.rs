@@ -170,3 +170,60 @@ async fn without_a_token_only_a_direct_loopback_peer_may_scrape() {
     expect_refused(scrape(&server, None).await).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn sweeper_work_and_empty_answers_are_counted() {
+    let server = TestServer::start_manual_sweep(|_| {}).await;
+    let data = data(3 * PART_SIZE as usize, 9);
+    let session = server
+        .new_session(ALICE, "0", "aborted.bin", data.len() as u64)
+        .await;
+    let url = endpoint(&session, "upload_part");
+    for (offset, chunk) in chunks(&data, PART_SIZE).into_iter().take(2) {
+        server
+            .put_part_ok(ALICE, &url, offset, chunk, data.len() as u64)
+            .await;
+    }
+    let abort = server.req_url(Method::DELETE, ALICE, &endpoint(&session, "abort"));
+    expect_empty(server.send(abort).await, 204).await;
+    let now = boxup_protocol::time::now_unix();
+    let report = server
+        .service
+        .sweep_once(now, std::time::SystemTime::UNIX_EPOCH)
+        .await
+        .expect("sweep");
+    assert_eq!(report.garbage_deleted, 2);
+
+    // Served without a peer address, so read as the handler would.
+    let text = server.service.scrape().await;
+    assert_eq!(
+        sample(&text, "boxup_sweeper_items_total", &[("kind", "garbage")]),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample(&text, "boxup_sweeper_items_total", &[("kind", "orphans")]),
+        0.0
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "boxup_parts_stored_total",
+            &[("frontier", "in_stream")]
+        ),
+        2.0
+    );
+    assert_eq!(sample(&text, "boxup_store_errors_total", &[]), 0.0);
+    // An answer without a body is counted at once.
+    let aborted = [
+        ("route", "/api/2.0/files/upload_sessions/{id}"),
+        ("method", "DELETE"),
+        ("status", "204"),
+    ];
+    assert_eq!(
+        sample(&text, "boxup_http_requests_total", &aborted),
+        1.0,
+        "{text}"
+    );
+    server.stop().await;
+}
