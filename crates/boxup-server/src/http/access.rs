@@ -132,13 +132,14 @@ impl Access {
         tracing::info!(
             request_id = %self.id,
             method = %self.method,
-            route,
+            route = %route,
             path = %self.path,
             status,
             user_id = self.facts.user_id.get().copied(),
             request_bytes = received,
             response_bytes = sent,
-            duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            // Milliseconds to the microsecond.
+            duration_ms = self.started.elapsed().as_micros() as f64 / 1000.0,
             complete,
             "served"
         );
