@@ -156,4 +156,11 @@ node --test --test-concurrency=1 "${node_args[@]}" "${files[@]}"
 rc=$?
 set -e
 if ((rc != 0)) && [[ -n "$server_pid" ]]; then server_log_tail; fi
+# Secrets are never logged: after every page above has signed in, uploaded
+# and downloaded, the server's log holds neither user's token.
+if [[ -n "$server_pid" ]] && grep -qF -e "$BOXUP_TOKEN" -e "$BOXUP_OTHER_TOKEN" "$work_dir/server.log"; then
+    say "a token appears in boxup serve's log"
+    grep -nF -e "$BOXUP_TOKEN" -e "$BOXUP_OTHER_TOKEN" "$work_dir/server.log" | head -5 >&2
+    rc=1
+fi
 exit "$rc"

@@ -108,6 +108,8 @@ impl ErrorCode {
     pub const ITEM_NAME_IN_USE: &'static str = "item_name_in_use";
     /// The code of [`ErrorKind::FileSizeLimitExceeded`].
     pub const FILE_SIZE_LIMIT_EXCEEDED: &'static str = "file_size_limit_exceeded";
+    /// The code of [`ErrorKind::StorageLimitExceeded`].
+    pub const STORAGE_LIMIT_EXCEEDED: &'static str = "storage_limit_exceeded";
     /// The code of [`ErrorKind::InvalidUploadSessionId`].
     pub const INVALID_UPLOAD_SESSION_ID: &'static str = "invalid_upload_session_id";
     /// The code of [`ErrorKind::SessionExpired`].
@@ -232,6 +234,8 @@ catalogue! {
     Unauthorized => 401 UNAUTHORIZED,
     /// A file over the size limit.
     FileSizeLimitExceeded => 403 FILE_SIZE_LIMIT_EXCEEDED,
+    /// A file that would take the user past their quota.
+    StorageLimitExceeded => 403 STORAGE_LIMIT_EXCEEDED,
     /// A download link that is expired, altered or not boxup's.
     Forbidden => 403 FORBIDDEN,
     /// No such item, session or route, or another user's.

@@ -8,6 +8,7 @@
 //! - [`store`]: the `MetadataStore` and `PartStore` traits and their
 //!   backends (SQLite and local disk for the embedded default).
 
+pub mod admin;
 pub mod error;
 pub mod http;
 pub mod metrics;

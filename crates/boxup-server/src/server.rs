@@ -155,24 +155,7 @@ impl Server {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let meta: Arc<dyn MetadataStore> = match options.database_url.as_deref() {
-            None => Arc::new(
-                SqliteMetadataStore::open(&dir.join("metadata.sqlite3"))
-                    .map_err(ServerError::Metadata)?,
-            ),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Arc::new(
-                    PostgresMetadataStore::connect(url, PostgresOptions::default())
-                        .await
-                        .map_err(ServerError::Metadata)?,
-                )
-            }
-            Some(_) => {
-                return Err(ServerError::Config(
-                    "the database URL must start with postgres:// or postgresql://".into(),
-                ));
-            }
-        };
+        let meta = open_metadata(dir, options.database_url.as_deref()).await?;
         let metrics = Metrics::new();
         let metrics_access = match options.metrics_token.as_deref() {
             Some("") => return Err(ServerError::Config("the metrics token is empty".into())),
@@ -269,6 +252,38 @@ impl Server {
         sweeper.abort();
         result
     }
+}
+
+/// The metadata store: PostgreSQL at `database_url`, else the SQLite file
+/// in `data_dir` (created if missing). `boxup admin` opens it the same way.
+pub async fn open_metadata(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> Result<Arc<dyn MetadataStore>, ServerError> {
+    Ok(match database_url {
+        None => {
+            std::fs::create_dir_all(data_dir).map_err(|source| ServerError::DataDir {
+                path: data_dir.to_owned(),
+                source,
+            })?;
+            Arc::new(
+                SqliteMetadataStore::open(&data_dir.join("metadata.sqlite3"))
+                    .map_err(ServerError::Metadata)?,
+            )
+        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(
+                PostgresMetadataStore::connect(url, PostgresOptions::default())
+                    .await
+                    .map_err(ServerError::Metadata)?,
+            )
+        }
+        Some(_) => {
+            return Err(ServerError::Config(
+                "the database URL must start with postgres:// or postgresql://".into(),
+            ));
+        }
+    })
 }
 
 /// The part store: the object store if one is configured, else `parts/`

@@ -45,6 +45,8 @@ enum Command {
     Cp(cmd::tree::CopyArgs),
     /// Inspect and repair upload sessions.
     Session(cmd::session::SessionArgs),
+    /// Manage a deployment's users, quotas and access tokens.
+    Admin(cmd::admin::AdminArgs),
 }
 
 impl Command {
@@ -59,6 +61,7 @@ impl Command {
             Command::Mv(_) => "mv",
             Command::Cp(_) => "cp",
             Command::Session(_) => "session",
+            Command::Admin(_) => "admin",
         }
     }
 }
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
             Command::Mv(args) => cmd::tree::mv(args).await,
             Command::Cp(args) => cmd::tree::cp(args).await,
             Command::Session(args) => cmd::session::run(args).await,
+            Command::Admin(args) => cmd::admin::run(args).await,
         }
     });
     // Do not wait for a blocked stdin reader or signal task.

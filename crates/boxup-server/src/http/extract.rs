@@ -23,9 +23,19 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or_else(ApiError::unauthorized)?;
-        let user = state.tokens.get(token).ok_or_else(ApiError::unauthorized)?;
-        super::access::note_user(&parts.extensions, user);
-        Ok(Caller { user: user.clone() })
+        // Tokens given on the command line first (no I/O), then those the
+        // operator issued, which live in the metadata store.
+        if let Some(user) = state.tokens.get(token) {
+            super::access::note_user(&parts.extensions, user);
+            return Ok(Caller { user: user.clone() });
+        }
+        let user = state
+            .service
+            .user_for_token(token)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        super::access::note_user(&parts.extensions, &user);
+        Ok(Caller { user })
     }
 }
 

@@ -163,8 +163,9 @@ impl UploadService {
             return Err(ApiError::name_in_use(&conflict));
         }
         let attributes = upload_attributes(&req.attributes)?;
+        let left = self.space_left(caller).await?;
         let content = self
-            .store_content(req.body, req.content_sha1.as_deref())
+            .store_content(req.body, req.content_sha1.as_deref(), left)
             .await?;
         let write = FileWrite::Create {
             parent_id: parent,
@@ -196,8 +197,9 @@ impl UploadService {
             Preconditions::if_match(req.if_match.as_deref().and_then(if_match_etag));
         preconditions.check(file.etag)?;
         let attributes = upload_attributes(&req.attributes)?;
+        let left = self.space_left(caller).await?;
         let content = self
-            .store_content(req.body, req.content_sha1.as_deref())
+            .store_content(req.body, req.content_sha1.as_deref(), left)
             .await?;
         let write = FileWrite::NewVersion {
             file_id,
@@ -253,6 +255,7 @@ impl UploadService {
         })?;
         if let Some(size) = size {
             self.check_file_size(size, false)?;
+            self.check_quota(caller, size).await?;
         }
         let name = str_field(&obj, "name")?;
         let token = random_hex_upper(16);
@@ -297,11 +300,14 @@ impl UploadService {
         })
     }
 
-    /// Streams a simple upload's bytes into one new object.
+    /// Streams a simple upload's bytes into one new object, refusing them
+    /// as soon as they pass the maximum file size or what is `left` of the
+    /// uploader's quota.
     async fn store_content(
         &self,
         body: ByteStream,
         content_sha1: Option<&str>,
+        left: Option<u64>,
     ) -> ApiResult<NewContent> {
         let expected = content_sha1
             .map(|h| {
@@ -314,17 +320,23 @@ impl UploadService {
             })
             .transpose()?;
         let max = self.config.max_file_size;
-        let (verified, result) = VerifyingStream::new(body, Expect::AtMost(max), expected);
+        let quota_binds = left.is_some_and(|left| left < max);
+        let limit = left.map_or(max, |left| left.min(max));
+        let (verified, result) = VerifyingStream::new(body, Expect::AtMost(limit), expected);
         let key = format!("f/{}", random_hex_upper(16));
         self.parts
             .put(&key, Box::pin(verified))
             .await
             .map_err(|e| {
                 body_error_to_api(e, |limit| {
-                    ApiError::new(
-                        ErrorKind::FileSizeLimitExceeded,
-                        format!("File size exceeds the limit of {limit} bytes"),
-                    )
+                    if quota_binds {
+                        super::users::storage_limit_exceeded(limit)
+                    } else {
+                        ApiError::new(
+                            ErrorKind::FileSizeLimitExceeded,
+                            format!("File size exceeds the limit of {limit} bytes"),
+                        )
+                    }
                 })
             })?;
         let (size, sha1) = *result

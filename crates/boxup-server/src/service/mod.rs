@@ -25,6 +25,7 @@ mod recent_parts;
 mod render;
 mod sessions;
 mod sweeper;
+pub mod tokens;
 pub mod tree_policy;
 mod users;
 mod verify;

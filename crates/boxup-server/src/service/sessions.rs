@@ -189,6 +189,7 @@ impl UploadService {
         origin: &Origin,
     ) -> ApiResult<UploadSession> {
         self.check_file_size(file_size, false)?;
+        self.check_quota(caller, file_size).await?;
         let part_size = match self.config.part_size {
             Some(base) => part_size_from(base, file_size),
             None => part_size_for(file_size),

@@ -7,8 +7,10 @@ use async_trait::async_trait;
 
 use super::*;
 
+/// Every metadata store also keeps the credentials ([`CredentialStore`]):
+/// tokens and quotas live in the same database as what they guard.
 #[async_trait]
-pub trait MetadataStore: Send + Sync + 'static {
+pub trait MetadataStore: CredentialStore {
     // ---- users ----
 
     /// Returns the user with this login, creating it (with a new decimal id)

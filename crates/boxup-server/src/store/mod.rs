@@ -16,6 +16,7 @@
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+mod credentials;
 pub mod disk;
 mod ids;
 mod in_flight;
@@ -28,6 +29,7 @@ mod rows;
 pub mod sqlite;
 mod writes;
 
+pub use credentials::{CredentialStore, TokenRecord};
 pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
 pub use items::{ItemCursor, ItemRecord, ItemsChunk, ItemsPage};
 pub use metadata::{MetadataStore, frontier_index};

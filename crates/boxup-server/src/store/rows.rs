@@ -12,8 +12,8 @@
 
 use super::{
     CommittedVersion, FileId, FileRecord, FolderId, FolderRecord, Frontier, ItemRef, ItemVersion,
-    ObjectRef, PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, UserId,
-    UserRecord, VersionId, VersionRecord,
+    ObjectRef, PartRecord, SessionId, SessionRecord, SessionState, SessionTarget, TokenRecord,
+    UserId, UserRecord, VersionId, VersionRecord,
 };
 
 // The column lists, as macros so that `concat!` makes whole static
@@ -39,6 +39,12 @@ macro_rules! folder_columns {
         "id, owner_id, parent_id, name, description, etag, created_at, modified_at"
     };
 }
+/// The access-token columns.
+macro_rules! token_columns {
+    () => {
+        "id, user_id, label, created_at, expires_at"
+    };
+}
 /// The user columns.
 macro_rules! user_columns {
     () => {
@@ -53,7 +59,9 @@ macro_rules! session_columns {
          frontier_state, committed_file_id, committed_version_id"
     };
 }
-pub(crate) use {file_columns, folder_columns, session_columns, user_columns, version_columns};
+pub(crate) use {
+    file_columns, folder_columns, session_columns, token_columns, user_columns, version_columns,
+};
 
 /// One column of a driver's result row, by index.
 pub(crate) trait Columns {
@@ -86,6 +94,17 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<UserRecord, R::Error> {
         id: UserId(r.i64(0)?),
         login: r.text(1)?,
         name: r.text(2)?,
+    })
+}
+
+/// An access token from `token_columns!`.
+pub(crate) fn token<R: Columns>(r: &R) -> Result<TokenRecord, R::Error> {
+    Ok(TokenRecord {
+        id: r.text(0)?,
+        user: UserId(r.i64(1)?),
+        label: r.text(2)?,
+        created_at: r.i64(3)?,
+        expires_at: r.opt_i64(4)?,
     })
 }
 

@@ -20,6 +20,7 @@ mod listing;
 mod metrics;
 mod page;
 mod plan;
+mod quotas;
 mod replays;
 mod sessions;
 mod sessions_lifecycle;

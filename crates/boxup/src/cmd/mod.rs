@@ -1,5 +1,6 @@
 //! One module per subcommand, plus what the client subcommands share.
 
+pub(crate) mod admin;
 pub(crate) mod chunked;
 pub(crate) mod common;
 pub(crate) mod conn;

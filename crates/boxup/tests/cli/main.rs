@@ -3,6 +3,8 @@
 
 mod cli_support;
 
+mod admin;
+
 mod download;
 mod errors;
 mod hints;

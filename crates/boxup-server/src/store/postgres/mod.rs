@@ -91,6 +91,7 @@
 //!   semantic conflicts become the same variants as in SQLite.
 
 mod conn;
+mod credentials;
 mod edits;
 mod files;
 mod housekeeping;

@@ -151,8 +151,27 @@ CREATE TABLE leases (
 );
 "#;
 
+/// Version 3: credentials. A quota per user (`NULL`: unlimited) and the
+/// operator's access tokens, by the SHA-256 of their secret (see
+/// `store/credentials.rs`), each with a public id for lists and revocation.
+const V3: &str = r#"
+ALTER TABLE users ADD COLUMN space_amount BIGINT CHECK (space_amount >= 0);
+
+CREATE TABLE access_tokens (
+    secret_sha256 TEXT COLLATE "C" NOT NULL,
+    id            TEXT COLLATE "C" NOT NULL,
+    user_id       BIGINT NOT NULL REFERENCES users(id),
+    label         TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT,
+    CONSTRAINT access_tokens_pkey PRIMARY KEY (secret_sha256),
+    CONSTRAINT access_tokens_id_key UNIQUE (id)
+);
+CREATE INDEX access_tokens_by_user ON access_tokens(user_id, created_at);
+"#;
+
 /// Forward migrations, in order.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -26,6 +26,7 @@
 //! unknown folder or the parts of an unknown session gives `(0, [])`.
 
 mod conn;
+mod credentials;
 mod files;
 mod housekeeping;
 mod items;

@@ -125,8 +125,25 @@ CREATE TABLE leases (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 3: credentials. A quota per user (`NULL`: unlimited) and the
+/// operator's access tokens, by the SHA-256 of their secret (see
+/// `store/credentials.rs`), each with a public id for lists and revocation.
+const V3: &str = r#"
+ALTER TABLE users ADD COLUMN space_amount INTEGER CHECK (space_amount >= 0);
+
+CREATE TABLE access_tokens (
+    secret_sha256 TEXT PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    label         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER
+) WITHOUT ROWID;
+CREATE INDEX access_tokens_by_user ON access_tokens(user_id, created_at);
+"#;
+
 /// Forward migrations, in order.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this code writes.
 pub(super) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

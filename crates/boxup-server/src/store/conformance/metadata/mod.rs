@@ -16,6 +16,7 @@ use crate::service::policy::{self, FileAttributes, NoneMatch, Preconditions};
 use crate::store::*;
 
 mod commit;
+mod credentials;
 mod files;
 mod housekeeping;
 mod sessions;
@@ -23,6 +24,7 @@ mod tree;
 mod users_items;
 
 pub use commit::*;
+pub use credentials::*;
 pub use files::*;
 pub use housekeeping::*;
 pub use sessions::*;
@@ -118,6 +120,8 @@ macro_rules! __metadata_checks {
             check_copy_file_shares_objects,
             check_copy_folder_tree,
             check_space_used,
+            check_tokens,
+            check_users_and_quotas,
         }
     };
 }

@@ -1,0 +1,60 @@
+//! What authenticates a request and what a user may store: access tokens
+//! issued by the operator (`boxup admin token create`) and each user's
+//! storage quota.
+//!
+//! Why tokens live here and how: every replica must see a token the moment
+//! it is created and stop accepting it the moment it is revoked, so they
+//! are rows in the shared metadata store, read on every request (one
+//! primary-key lookup; no cache, so that a revocation counts on the very
+//! next request). A row holds the SHA-256 of the secret, never the secret:
+//! the secrets are 256 random bits, so a fast hash cannot be reversed by
+//! guessing, and a slow password hash would cost every request its
+//! latency. A token also has a short public id, which lists and
+//! revocation use, so that the secret is shown exactly once.
+
+use async_trait::async_trait;
+
+use super::{StoreResult, UserId, UserRecord};
+
+/// An access token, as the store keeps it (without its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The public id (e.g. `tok_4f0c1a2b`), unique.
+    pub id: String,
+    pub user: UserId,
+    /// What the operator called it (may be empty).
+    pub label: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; `None`: never expires.
+    pub expires_at: Option<i64>,
+}
+
+impl TokenRecord {
+    /// Whether the token still authenticates at `now` (unix seconds).
+    pub fn is_live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+#[async_trait]
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Records a token under the SHA-256 (lowercase hex) of its secret. The
+    /// id and the hash are random and so new; a clash fails the insert.
+    async fn insert_token(&self, secret_sha256: &str, token: &TokenRecord) -> StoreResult<()>;
+    /// The token whose secret hashes to `secret_sha256`, expired or not.
+    async fn find_token(&self, secret_sha256: &str) -> StoreResult<Option<TokenRecord>>;
+    /// The tokens of one user, or of everyone, oldest first.
+    async fn list_tokens(&self, user: Option<UserId>) -> StoreResult<Vec<TokenRecord>>;
+    /// Deletes the token with this public id; false if there was none.
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
+    /// Every user, by id.
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+    /// The user with this login, if any.
+    async fn find_user(&self, login: &str) -> StoreResult<Option<UserRecord>>;
+    /// Sets (or, with `None`, lifts) a user's quota in bytes; false if the
+    /// user does not exist.
+    async fn set_space_amount(&self, user: UserId, bytes: Option<u64>) -> StoreResult<bool>;
+    /// A user's quota in bytes; `None`: unlimited (or no such user).
+    async fn space_amount(&self, user: UserId) -> StoreResult<Option<u64>>;
+}
