@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -29,7 +29,9 @@ use std::time::Duration;
 use axum_server::tls_rustls::RustlsConfig;
 use tokio::net::TcpListener;
 
+use crate::http::MetricsAccess;
 use crate::http::{AppState, CorsOrigins, RateLimit, UserRateLimiter, router};
+use crate::metrics::{CountedPartStore, Metrics};
 use crate::service::{ServiceConfig, UploadService};
 use crate::store::disk::LocalDiskPartStore;
 use crate::store::object::{ObjectStorePartStore, S3Options};
@@ -74,6 +76,9 @@ pub struct ServerOptions {
     /// Each user's request budget; over it, requests answer 429 with
     /// `Retry-After`. `None` (the default): unlimited.
     pub rate_limit: Option<RateLimit>,
+    /// The bearer token `/metrics` requires. Unset: `/metrics` answers
+    /// only to connections from a loopback address (docs/operations.md).
+    pub metrics_token: Option<String>,
 }
 
 impl ServerOptions {
@@ -92,6 +97,7 @@ impl ServerOptions {
             object_store: None,
             cors_origins: Vec::new(),
             rate_limit: None,
+            metrics_token: None,
         }
     }
 }
@@ -155,11 +161,21 @@ impl Server {
         };
         std::fs::create_dir_all(dir).map_err(io)?;
         let meta = open_metadata(dir, options.database_url.as_deref()).await?;
-        let parts = open_parts(&options).await?;
+        let metrics = Metrics::new();
+        let metrics_access = match options.metrics_token.as_deref() {
+            Some("") => return Err(ServerError::Config("the metrics token is empty".into())),
+            Some(token) => MetricsAccess::token(token),
+            None => MetricsAccess::Loopback,
+        };
+        let parts: Arc<dyn PartStore> = Arc::new(CountedPartStore::new(
+            open_parts(&options).await?,
+            metrics.clone(),
+        ));
         let key = secrets::signing_key(dir, options.signing_key_file.as_deref())
             .map_err(ServerError::Config)?;
         let service = UploadService::new(meta, Arc::clone(&parts), options.service.clone())
-            .with_signing_key(key);
+            .with_signing_key(key)
+            .with_metrics(metrics);
 
         let mut pairs = options.tokens.clone();
         let mut dev_token = None;
@@ -194,6 +210,7 @@ impl Server {
             rate_limiter: options
                 .rate_limit
                 .map(|l| Arc::new(UserRateLimiter::new(l))),
+            metrics_access,
         };
         Ok(Server {
             service,

@@ -33,6 +33,7 @@ impl FromRequestParts<AppState> for Caller {
                 .await?
                 .ok_or_else(ApiError::unauthorized)?,
         };
+        super::access::note_user(&parts.extensions, &user);
         // Here, so that every authenticated route and only those count
         // against a budget (see `rate_limit.rs`).
         if let Some(limiter) = &state.rate_limiter {

@@ -1,12 +1,14 @@
 //! The HTTP boundary: axum routes (all in [`routes`]), extractors that turn
 //! every malformed input into Box's error object, and thin handlers.
 
+mod access;
 mod cors;
 mod downloads;
 mod drain;
 mod extract;
 mod files;
 mod folders;
+mod metrics;
 mod multipart;
 mod oauth;
 mod rate_limit;
@@ -19,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use cors::CorsOrigins;
+pub use metrics::MetricsAccess;
 pub use rate_limit::{RateLimit, UserRateLimiter};
 pub use routes::router;
 pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
@@ -43,4 +46,6 @@ pub struct AppState {
     pub cors_origins: CorsOrigins,
     /// Each user's request budget (`--rate-limit`); `None`: unlimited.
     pub rate_limiter: Option<Arc<UserRateLimiter>>,
+    /// Who may scrape `/metrics`.
+    pub metrics_access: MetricsAccess,
 }

@@ -12,13 +12,14 @@
 //! error built anywhere below (a handler, an extractor, the panic catcher)
 //! renders the same id without threading it through every signature.
 
-use std::time::Instant;
-
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+
+use super::access::Access;
+use crate::metrics::Metrics;
 
 /// The response header that carries the id, as Box names it.
 pub(crate) const HEADER: &str = "box-request-id";
@@ -50,33 +51,28 @@ fn loggable_path(path: &str) -> &str {
 }
 
 /// Middleware: assigns the id, runs the request inside its span, tags the
-/// answer, and logs one line per request (method, path without the query
-/// string or a link token, status, latency; never a header, so never a
-/// bearer token).
-pub(super) async fn tag(request: Request, next: Next) -> Response {
+/// answer, and has one line logged and the request counted once the
+/// answer is sent (`access.rs`: route, method, status, user, bytes,
+/// duration; path without the query string or a link token; never a
+/// header, so never a bearer token).
+pub(super) async fn tag(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
     let id = new_request_id();
+    let path = loggable_path(request.uri().path()).to_owned();
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         method = %request.method(),
-        path = %loggable_path(request.uri().path()),
+        path = %path,
     );
-    let started = Instant::now();
+    let (request, access) = Access::begin(request, id.clone(), path, metrics);
     let mut response = REQUEST_ID
         .scope(id.clone(), next.run(request))
-        .instrument(span.clone())
+        .instrument(span)
         .await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, value);
     }
-    span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "served"
-        );
-    });
-    response
+    access.finish(response)
 }
 
 #[cfg(test)]

@@ -11,7 +11,10 @@ use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePath;
 
-use super::{AppState, cors, downloads, drain, files, folders, oauth, request_id, sessions, web};
+use super::{
+    AppState, access, cors, downloads, drain, files, folders, metrics, oauth, request_id, sessions,
+    web,
+};
 use crate::error::ApiError;
 
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
@@ -80,6 +83,7 @@ fn api() -> Router<AppState> {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let cors_origins = state.cors_origins.clone();
+    let series = state.service.metrics().clone();
     let api = api();
     let routes = Router::new()
         .nest("/2.0", api.clone())
@@ -90,12 +94,16 @@ pub fn router(state: AppState) -> Router {
         // OAuth 2.0 for apps (no prefix and no bearer token, as at Box).
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))
+        // Prometheus; token or loopback only (http/metrics.rs).
+        .route("/metrics", get(metrics::scrape))
         // The page for people (crate boxup-web), outside the API prefixes.
         .route("/", get(web::index))
         .route("/web/dev-token", post(web::dev_token))
         .route("/web/{name}", get(web::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside routing, where the matched route template is known.
+        .layer(middleware::from_fn(access::note_route))
         .with_state(state);
     // Box answers a path with a trailing slash as the path without it
     // (clients send `OPTIONS /2.0/files/content/`): trim it before routing.
@@ -110,7 +118,7 @@ pub fn router(state: AppState) -> Router {
     // no-op without `--cors-origin`.
     cors::wrap(app, cors_origins)
         // Outermost, so that every answer (a panic's too) carries the id.
-        .layer(middleware::from_fn(request_id::tag))
+        .layer(middleware::from_fn_with_state(series, request_id::tag))
 }
 
 /// Liveness for load balancers. Deliberately unauthenticated: it reveals

@@ -34,6 +34,7 @@ impl UploadService {
         headers: CommitHeaders<'_>,
         body: &[u8],
     ) -> ApiResult<Files> {
+        let started = std::time::Instant::now();
         let session = self.load_session(caller, id).await?;
         if session.state == SessionState::Committed {
             return self.replay_commit(caller, &session).await;
@@ -82,10 +83,14 @@ impl UploadService {
             decide: policy::commit(caller.user.id, attributes, preconditions, now()),
         };
         match self.meta.commit_session(commit).await {
-            Ok(file) => Ok(Files {
-                total_count: 1,
-                entries: vec![self.render_file(caller, &file).await?],
-            }),
+            Ok(file) => {
+                let files = Files {
+                    total_count: 1,
+                    entries: vec![self.render_file(caller, &file).await?],
+                };
+                self.metrics.committed(started.elapsed());
+                Ok(files)
+            }
             Err(StoreError::SessionNotOpen(SessionState::Committed)) => {
                 let session = self.load_session(caller, id).await?;
                 self.replay_commit(caller, &session).await

@@ -121,6 +121,7 @@ impl UploadService {
                     hasher.update(&chunk);
                 }
             } else {
+                self.metrics.frontier_readback();
                 let mut body = self.parts.get(&part.object_key, 0..part.size).await?;
                 while let Some(chunk) = body.try_next().await.map_err(|e| {
                     StoreError::backend_context(format!("reading {}", part.object_key), e)

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use boxup_protocol::ErrorKind;
 
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::Metrics;
 use crate::store::{
     MetadataStore, PartStore, SessionId, SessionRecord, SessionState, StoreResult, UserRecord,
 };
@@ -155,6 +156,9 @@ pub struct UploadService {
     pub(crate) recent_parts: Arc<RecentParts>,
     /// Upload bodies processed at once (see `body_slots.rs`).
     pub(crate) body_slots: BodySlots,
+    /// This server's series (`metrics.rs`); a fresh set unless
+    /// [`UploadService::with_metrics`] shares one.
+    pub(crate) metrics: Metrics,
 }
 
 impl UploadService {
@@ -171,7 +175,34 @@ impl UploadService {
             config: Arc::new(config),
             frontier_locks: Arc::new(FrontierLocks::default()),
             keys: Arc::new(Keys::new(SigningKey::random())),
+            metrics: Metrics::new(),
         }
+    }
+
+    /// Records into `metrics` (the set the server serves at `/metrics`).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The text of a scrape of `/metrics`: the series, with the open
+    /// sessions counted in the metadata store now (left as last counted
+    /// if the count fails; the failure is logged).
+    pub async fn scrape(&self) -> String {
+        let open = match self.meta.count_open_sessions(now()).await {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.metrics
+                    .store_error("metadata", "count_open_sessions", &e);
+                tracing::warn!(error = %crate::error::Chain(&e), "cannot count open sessions");
+                None
+            }
+        };
+        self.metrics.encode(open, self.recent_parts.used())
     }
 
     /// Signs markers and download links with `key` (replicas share one;

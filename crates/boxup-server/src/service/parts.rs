@@ -86,6 +86,7 @@ impl UploadService {
         headers: PartHeaders<'_>,
         body: ByteStream,
     ) -> ApiResult<UploadedPart> {
+        let started = std::time::Instant::now();
         let session = self.load_session(caller, id).await?;
         let range = headers
             .content_range
@@ -191,6 +192,8 @@ impl UploadService {
                 // parts already here, so it never waits on one the client
                 // has yet to send; the CPU spent is the same either way.
                 self.advance_frontier_after_put(&session.id).await;
+                self.metrics
+                    .part_stored(started.elapsed(), record.size, hashed.is_some());
                 Ok(UploadedPart {
                     part: render::part(&record),
                 })

@@ -109,9 +109,8 @@ impl RecentParts {
         Some(chunks)
     }
 
-    /// Bytes reserved or held, for tests.
-    #[cfg(test)]
-    fn used(&self) -> u64 {
+    /// Bytes reserved or held (for `/metrics`).
+    pub(crate) fn used(&self) -> u64 {
         self.lock().used
     }
 }

@@ -67,6 +67,7 @@ impl UploadService {
                 .await?,
             ..SweepReport::default()
         };
+        self.metrics.swept("sessions", report.sessions_changed);
         loop {
             let keys = self.meta.garbage(500).await?;
             let mut deleted = Vec::with_capacity(keys.len());
@@ -84,6 +85,7 @@ impl UploadService {
             }
             self.meta.forget_garbage(&deleted).await?;
             report.garbage_deleted += deleted.len() as u64;
+            self.metrics.swept("garbage", deleted.len() as u64);
         }
         Ok(report)
     }
@@ -100,7 +102,10 @@ impl UploadService {
         while let Some(page) = pages.try_next().await.map_err(|e| e.1)? {
             for key in self.meta.unknown_objects(&page).await? {
                 match self.parts.delete(&key).await {
-                    Ok(()) => deleted += 1,
+                    Ok(()) => {
+                        deleted += 1;
+                        self.metrics.swept("orphans", 1);
+                    }
                     Err(e) => {
                         tracing::warn!(key, error = %Chain(&e), "cannot delete an orphan object")
                     }

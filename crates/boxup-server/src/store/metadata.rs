@@ -208,6 +208,9 @@ pub trait MetadataStore: CredentialStore {
     /// holds it now. The sweeper runs only on the replica that holds its
     /// lease, so replicas never sweep at the same time.
     async fn try_lease(&self, name: &str, holder: &str, now: i64, ttl: i64) -> StoreResult<bool>;
+    /// How many sessions are open and not yet past `expires_at` at `now`:
+    /// one indexed count, read when `/metrics` is scraped.
+    async fn count_open_sessions(&self, now: i64) -> StoreResult<u64>;
 }
 
 /// The index of the part that starts at the session's frontier, if the

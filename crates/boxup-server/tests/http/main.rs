@@ -17,6 +17,7 @@ mod folders;
 mod isolation;
 mod isolation_attempts;
 mod listing;
+mod metrics;
 mod oauth;
 mod page;
 mod plan;

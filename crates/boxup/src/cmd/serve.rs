@@ -9,6 +9,11 @@
 //!
 //! With `--tls-cert` and `--tls-key` (both or neither) it serves https;
 //! the files are checked at start-up, so a bad one exits non-zero naming it.
+//!
+//! Operations (docs/operations.md): `/metrics` for Prometheus, opened by
+//! the token in `--metrics-token-file` (a file, so that the token is not
+//! in `ps`) or, without one, to loopback peers only; and one log line per
+//! request, as text or, with `--log-format json`, as JSON for collectors.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,10 +131,25 @@ pub(crate) struct ServeArgs {
         requires = "rate_limit"
     )]
     rate_limit_burst: Option<u32>,
+    /// A file holding the bearer token that `/metrics` requires (kept in a
+    /// file so that it does not show in `ps`). Without it, `/metrics`
+    /// answers only to connections from this machine's loopback address.
+    #[arg(long, env = "BOXUP_METRICS_TOKEN_FILE", value_name = "FILE")]
+    metrics_token_file: Option<PathBuf>,
+    /// The format of log lines on stderr: `text` for people, `json` for
+    /// log collectors (one JSON object per line).
+    #[arg(long, env = "BOXUP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     /// Boxed, so that `ServeArgs` stays small enough to sit unboxed in the
     /// CLI's command enum beside the other commands' arguments.
     #[command(flatten)]
     storage: Box<StorageArgs>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where part bytes go when not in the data directory. Credentials and
@@ -193,12 +213,17 @@ impl StorageArgs {
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        // The request's span is left out: the access line carries its
+        // fields itself, and other events keep `span` (the innermost).
+        LogFormat::Json => logs.json().with_span_list(false).init(),
+    }
 
     let mut tokens = Vec::new();
     for spec in &args.tokens {
@@ -209,6 +234,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot read tokens file {}", path.display()))?;
         tokens.extend(parse_tokens(&text).map_err(anyhow::Error::msg)?);
     }
+    let metrics_token = match &args.metrics_token_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read metrics token file {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        None => None,
+    };
     let options = ServerOptions {
         bind: args.bind,
         data_dir: args.data_dir.clone(),
@@ -243,6 +277,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             ),
             None => None,
         },
+        metrics_token,
     };
     let server = Server::open(options).await?;
     let shutdown = shutdown_signal()?;

@@ -11,6 +11,7 @@ mod hints;
 mod midway;
 mod resume;
 mod serve_config;
+mod serve_logs;
 mod serve_shutdown;
 mod serve_tls;
 mod transfer;

@@ -86,6 +86,16 @@ pub(super) async fn garbage(c: &mut PgConnection, limit: u64) -> DbResult<Vec<St
     )
 }
 
+pub(super) async fn count_open_sessions(c: &mut PgConnection, now: i64) -> DbResult<u64> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE state = 'open' AND expires_at > $1",
+    )
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(n.max(0) as u64)
+}
+
 pub(super) async fn forget_garbage(c: &mut PgConnection, keys: &[String]) -> DbResult<()> {
     if keys.is_empty() {
         return Ok(());

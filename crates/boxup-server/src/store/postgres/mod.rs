@@ -427,4 +427,11 @@ impl MetadataStore for PostgresMetadataStore {
         })
         .await
     }
+
+    async fn count_open_sessions(&self, now: i64) -> StoreResult<u64> {
+        self.single(&now, |c, &now| {
+            Box::pin(housekeeping::count_open_sessions(c, now))
+        })
+        .await
+    }
 }

@@ -48,6 +48,13 @@ pub(super) fn garbage(tx: &Transaction<'_>, limit: u64) -> DbResult<Vec<String>>
     Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
 }
 
+pub(super) fn count_open_sessions(tx: &Transaction<'_>, now: i64) -> DbResult<u64> {
+    let n: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM sessions WHERE state = 'open' AND expires_at > ?1")?
+        .query_row([now], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
 pub(super) fn forget_garbage(tx: &Transaction<'_>, keys: &[String]) -> DbResult<()> {
     let mut stmt = tx.prepare_cached("DELETE FROM garbage WHERE key = ?1")?;
     for key in keys {

@@ -387,4 +387,9 @@ impl MetadataStore for SqliteMetadataStore {
         self.write(move |tx| housekeeping::try_lease(tx, &name, &holder, now, ttl))
             .await
     }
+
+    async fn count_open_sessions(&self, now: i64) -> StoreResult<u64> {
+        self.read(move |tx| housekeeping::count_open_sessions(tx, now))
+            .await
+    }
 }

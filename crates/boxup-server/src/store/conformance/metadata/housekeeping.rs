@@ -79,8 +79,13 @@ pub async fn check_expire_sessions(store: &dyn MetadataStore) {
     session_with_parts(store, &done).await;
     store.commit_session(commit(&done, 2)).await.unwrap();
 
+    // Open means open and not past `expires_at` (for `/metrics`).
+    assert_eq!(store.count_open_sessions(NOW).await.unwrap(), 1);
+    assert_eq!(store.count_open_sessions(NOW - 15).await.unwrap(), 3);
     // a, edge and d expire; c (committed) goes; live and done stay.
     assert_eq!(store.expire_sessions(NOW, i64::MIN).await.unwrap(), 4);
+    assert_eq!(store.count_open_sessions(NOW).await.unwrap(), 1);
+    assert_eq!(store.count_open_sessions(NOW - 15).await.unwrap(), 1);
     for s in [&a, &edge, &d] {
         assert_eq!(
             state(store, &s.id).await,
