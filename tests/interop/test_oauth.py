@@ -29,10 +29,11 @@ from box_sdk_gen import (
     NetworkSession,
 )
 from box_sdk_gen.box.errors import BoxAPIError
+from box_sdk_gen.internal.utils import JwtAlgorithm
 from box_sdk_gen.networking.box_network_client import BoxNetworkClient
 from box_sdk_gen.networking.retries import BoxRetryStrategy
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from conftest import HTTP_LOG, boxup_admin
 from interop_helpers import SMALL_MIN_CHUNKED, SMALL_PART_SIZE
@@ -177,3 +178,35 @@ def test_jwt_uploads_a_big_file_and_renews_its_token(small_server, tmp_path):
         oauth_client(small_server.origin, BoxJWTAuth(config=forged)).users.get_user_me()
     assert raised.value.response_info.status_code == 400
     assert raised.value.response_info.body["error"] == "invalid_grant"
+
+
+def test_jwt_with_an_ec_p256_key(small_server, tmp_path):
+    """ES256 assertions, from a P-256 key, work as RS256 ones do."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
+    ).decode()
+    key_file = tmp_path / "public.pem"
+    key_file.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    login = f"svc-es256-{uuid.uuid4().hex[:8]}"
+    app = add_app(small_server, login, key_file)
+    config = JWTConfig(
+        client_id=app["client_id"],
+        client_secret=app["client_secret"],
+        jwt_key_id=app["public_key_id"],
+        private_key=private_pem,
+        private_key_passphrase=PASSPHRASE,
+        enterprise_id="1",
+        algorithm=JwtAlgorithm.ES256,
+    )
+    client = oauth_client(small_server.origin, BoxJWTAuth(config=config))
+    assert client.users.get_user_me().login == login
+    data = os.urandom(SMALL_MIN_CHUNKED + SMALL_PART_SIZE + 5)
+    f = client.chunked_uploads.upload_big_file(io.BytesIO(data), "es256.bin", len(data), "0")
+    assert f.sha_1 == hashlib.sha1(data).hexdigest()
