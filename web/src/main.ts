@@ -75,7 +75,7 @@ function signIn(problem: string): void {
     'section',
     { class: 'sign-in' },
     h('h1', { text: 'Sign in' }),
-    h('p', { text: 'Paste an access token this server accepts (boxup serve --token, or a tokens file).' }),
+    h('p', { text: 'Paste an access token this server accepts: one from “boxup admin token create”, or given to “boxup serve --token”.' }),
     input,
     h('label', {}, remember, ' Keep me signed in on this device'),
     h('button', { type: 'button', class: 'primary', id: 'sign-in', onclick: () => go(input.value), text: 'Sign in' }),
