@@ -164,8 +164,8 @@ pub(crate) async fn odd_schema_names_are_quoted_and_debug_shows_no_password() {
         .await
         .unwrap();
     assert_eq!(
-        tables, 10,
-        "9 tables and boxup_schema in {:?}",
+        tables, 13,
+        "12 tables and boxup_schema in {:?}",
         guard.schema
     );
 }
