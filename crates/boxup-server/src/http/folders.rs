@@ -3,7 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use boxup_protocol::{BoxError, CopyItemRequest, CreateFolderRequest, Folder, Items, UpdateItemRequest, User};
+use boxup_protocol::{
+    BoxError, CopyItemRequest, CreateFolderRequest, Folder, Items, UpdateItemRequest, User,
+};
 use serde_json::Value;
 
 use super::AppState;

@@ -36,7 +36,9 @@ const METHODS: [&str; 5] = ["get", "put", "post", "delete", "options"];
 
 async fn document(server: &TestServer) -> Value {
     // Unauthenticated.
-    let r = server.send(server.client.get(server.url("/openapi.json"))).await;
+    let r = server
+        .send(server.client.get(server.url("/openapi.json")))
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(ct.starts_with("application/json"), "{ct}");
