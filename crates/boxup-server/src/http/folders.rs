@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 use crate::service::Caller;
 
 #[utoipa::path(get, path = "/2.0/folders/{id}", tag = "Folders",
-    params(("id" = String, Path, description = "The folder's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
+    params(("id" = String, Path, description = "The folder's id; \"0\" is the root", example = "0"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
     responses((status = 200, description = "The folder", body = Folder), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
     security(("bearer" = [])))]
 pub(super) async fn get(
@@ -29,7 +29,7 @@ pub(super) async fn get(
 }
 
 #[utoipa::path(get, path = "/2.0/folders/{id}/items", tag = "Folders",
-    params(("id" = String, Path, description = "The folder's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
+    params(("id" = String, Path, description = "The folder's id; \"0\" is the root", example = "0"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
         ("offset" = Option<u64>, Query, description = "Offset paging: the first item"),
         ("limit" = Option<u64>, Query, description = "Page size"),
         ("usemarker" = Option<bool>, Query, description = "Marker paging"),
@@ -67,7 +67,7 @@ pub(super) async fn create(
 
 /// `PUT /folders/{id}`.
 #[utoipa::path(put, path = "/2.0/folders/{id}", tag = "Folders",
-    params(("id" = String, Path, description = "The folder's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
+    params(("id" = String, Path, description = "The folder's id; \"0\" is the root", example = "0"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
         ("if-match" = Option<String>, Header, description = "The etag the folder must have")),
     request_body(content = UpdateItemRequest, content_type = "application/json"),
     responses((status = 200, description = "The updated folder", body = Folder), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError), (status = 412, description = "If-Match precondition failed", body = BoxError)),
@@ -89,7 +89,7 @@ pub(super) async fn update(
 
 /// `DELETE /folders/{id}[?recursive=true]`.
 #[utoipa::path(delete, path = "/2.0/folders/{id}", tag = "Folders",
-    params(("id" = String, Path, description = "The folder's id"),
+    params(("id" = String, Path, description = "The folder's id; \"0\" is the root", example = "0"),
         ("recursive" = Option<bool>, Query, description = "Delete a non-empty folder"),
         ("if-match" = Option<String>, Header, description = "The etag the folder must have")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError), (status = 412, description = "If-Match precondition failed", body = BoxError)),
@@ -109,7 +109,7 @@ pub(super) async fn delete(
 
 /// `POST /folders/{id}/copy`.
 #[utoipa::path(post, path = "/2.0/folders/{id}/copy", tag = "Folders",
-    params(("id" = String, Path, description = "The folder's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
+    params(("id" = String, Path, description = "The folder's id; \"0\" is the root", example = "0"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
     request_body(content = CopyItemRequest, content_type = "application/json"),
     responses((status = 201, description = "The copy", body = Folder), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
     security(("bearer" = [])))]
