@@ -11,7 +11,9 @@ pub const HELP_URL: &str =
     "https://developer.box.com/guides/api-calls/permissions-and-errors/common-errors/";
 
 /// Box's JSON error object.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", schema(as = ClientError))]
 pub struct BoxError {
     /// Always `"error"` (the JSON `type`).
     #[serde(rename = "type", default = "error_type")]

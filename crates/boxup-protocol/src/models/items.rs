@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::SortOrder;
 
 /// A user in its mini form: who created, changed or owns an item.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserMini {
     /// The JSON `type`, `"user"`.
@@ -25,6 +26,7 @@ fn user_type() -> String {
 }
 
 /// A folder in its mini form, as nested in other objects (parent, path).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderMini {
     /// The JSON `type`, `"folder"`.
@@ -49,6 +51,7 @@ fn folder_type() -> String {
 }
 
 /// A file version in its mini form.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileVersionMini {
     /// The JSON `type`, `"file_version"`.
@@ -66,6 +69,7 @@ fn file_version_type() -> String {
 }
 
 /// A file's or folder's ancestors, root first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PathCollection {
     /// Number of ancestors in `entries`.
@@ -77,6 +81,7 @@ pub struct PathCollection {
 
 /// Box's standard file representation, as returned by commit, upload and
 /// `GET /files/{id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct File {
     /// The JSON `type`, `"file"`.
@@ -154,6 +159,7 @@ fn file_type() -> String {
 }
 
 /// `{total_count, entries}`: what commit and simple upload return.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Files {
     /// Number of files in `entries`.
@@ -164,6 +170,7 @@ pub struct Files {
 }
 
 /// One entry of a folder listing: a file or a folder in its mini form.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     /// The JSON `type`: `"file"` or `"folder"`.
@@ -202,6 +209,7 @@ pub struct Item {
 }
 
 /// A page of folder items.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Items {
     /// Number of items in the folder, across all pages (absent, so 0, in
@@ -227,6 +235,7 @@ pub struct Items {
 }
 
 /// Box's standard folder representation (`GET /folders/{id}`, create).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
     /// The JSON `type`, `"folder"`.
@@ -283,6 +292,7 @@ pub struct Folder {
 }
 
 /// `GET /users/me`: the caller, and the space their files take.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The JSON `type`, `"user"`.

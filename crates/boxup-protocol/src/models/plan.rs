@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One part the client intends to upload.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadPartPlan {
     /// Offset of the part in the file.
@@ -19,6 +20,7 @@ pub struct UploadPartPlan {
 }
 
 /// A planned part the server already holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadPartPlanHit {
     /// Offset of the part in the file, as planned.
@@ -32,6 +34,7 @@ pub struct UploadPartPlanHit {
 }
 
 /// The request body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadSessionPlanRequest {
     /// Every part the client means to upload.
@@ -39,6 +42,7 @@ pub struct UploadSessionPlanRequest {
 }
 
 /// The answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadSessionPlanResponse {
     /// The session the plan is for.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::UploadPart;
 
 /// `POST /files/upload_sessions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateUploadSessionRequest {
     /// The folder the new file goes in (`"0"` for the root).
@@ -20,6 +21,7 @@ pub struct CreateUploadSessionRequest {
 }
 
 /// `POST /files/{id}/upload_sessions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateVersionUploadSessionRequest {
     /// Size of the new version in bytes.
@@ -30,6 +32,7 @@ pub struct CreateVersionUploadSessionRequest {
 }
 
 /// File attributes a commit may carry (not in OpenAPI, sent by every legacy SDK).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CommitAttributes {
     /// When the content was created (RFC 3339). If absent: the upload time
@@ -46,6 +49,7 @@ pub struct CommitAttributes {
 }
 
 /// `POST /files/upload_sessions/{id}/commit`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CommitRequest {
     /// Every part of the file, in offset order, as their uploads echoed
@@ -58,6 +62,7 @@ pub struct CommitRequest {
 
 /// `{"id": "123"}`. Read leniently: legacy SDKs (and hand-written
 /// clients) send a folder id as a JSON number, which Box accepts too.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ParentRef {
     /// The folder's id.
@@ -80,6 +85,7 @@ fn id_string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String,
 }
 
 /// `POST /folders`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateFolderRequest {
     /// Name of the new folder.
@@ -90,6 +96,7 @@ pub struct CreateFolderRequest {
 
 /// `PUT /files/{id}` and `PUT /folders/{id}`: what to change (absent
 /// fields stay as they are).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UpdateItemRequest {
     /// A new name.
@@ -107,6 +114,7 @@ pub struct UpdateItemRequest {
 }
 
 /// `POST /files/{id}/copy` and `POST /folders/{id}/copy`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CopyItemRequest {
     /// The folder to copy into.
@@ -117,6 +125,7 @@ pub struct CopyItemRequest {
 }
 
 /// `OPTIONS /files/content` and the `attributes` part of a multipart upload.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct UploadAttributes {
     /// Name of the file.
@@ -142,6 +151,7 @@ pub struct UploadAttributes {
 }
 
 /// The preflight answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreflightResponse {
     /// Where to send the upload.

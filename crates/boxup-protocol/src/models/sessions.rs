@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The absolute URLs of one session's operations (docs/protocol.md §1.6).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SessionEndpoints {
     /// `PUT`: upload a part.
@@ -48,6 +49,7 @@ impl SessionEndpoints {
 }
 
 /// An upload session: a file being uploaded in fixed-size parts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadSession {
     /// The session's id, used in every later request.
@@ -78,6 +80,7 @@ fn upload_session_type() -> String {
 
 /// One stored part. `sha1` is lowercase hex; it is absent in the "mini"
 /// variant that legacy Java sends in commit bodies.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadPart {
     /// The part's id: 8 uppercase hex characters chosen by the server.
@@ -92,6 +95,7 @@ pub struct UploadPart {
 }
 
 /// The answer to a part upload: `{"part": {...}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadedPart {
     /// The part as stored.
@@ -99,6 +103,7 @@ pub struct UploadedPart {
 }
 
 /// How a listing is sorted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SortOrder {
     /// The field sorted on (e.g. `"offset"`).
@@ -118,6 +123,7 @@ impl SortOrder {
 }
 
 /// A page of parts. `total_count` counts all stored parts, not the page.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadParts {
     /// Number of stored parts, across all pages.

@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header as h};
 use axum::response::{IntoResponse, Response};
+use boxup_protocol::BoxError;
 
 use super::AppState;
 use super::extract::{Id, QueryParams, header};
@@ -14,6 +15,12 @@ use crate::service::{Caller, Download, Origin, content_disposition};
 /// `GET /files/{id}/content`: 302 to a signed, expiring download URL.
 /// `HEAD` gets boxup's own link even where GET would get the object
 /// store's presigned one (see `UploadService::download_url`).
+#[utoipa::path(get, path = "/2.0/files/{id}/content", tag = "Files",
+    params(("id" = String, Path, description = "The file's id"),
+        ("version" = Option<String>, Query, description = "A file version's id; default the current one")),
+    responses((status = 302, description = "To a signed, expiring download URL (Location)"),
+        (status = 404, description = "No such file, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn redirect(
     State(s): State<AppState>,
     method: Method,

@@ -5,15 +5,24 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boxup_protocol::PreflightResponse;
+use boxup_protocol::{
+    BoxError, CopyItemRequest, File, Files, PreflightResponse, UpdateItemRequest, UploadAttributes,
+};
 use serde_json::Value;
 
 use super::AppState;
 use super::extract::{Id, QueryParams, SmallBody, header};
 use super::multipart::upload_request;
+use super::openapi::UploadForm;
 use crate::error::ApiResult;
 use crate::service::{Caller, Origin, none_match_hits};
 
+#[utoipa::path(get, path = "/2.0/files/{id}", tag = "Files",
+    params(("id" = String, Path, description = "The file's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
+        ("if-none-match" = Option<String>, Header, description = "304 when the etag matches")),
+    responses((status = 200, description = "The file", body = File),
+        (status = 304, description = "Unchanged"), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn get(
     State(s): State<AppState>,
     caller: Caller,
@@ -32,6 +41,12 @@ pub(super) async fn get(
 }
 
 /// `PUT /files/{id}`.
+#[utoipa::path(put, path = "/2.0/files/{id}", tag = "Files",
+    params(("id" = String, Path, description = "The file's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
+        ("if-match" = Option<String>, Header, description = "The etag the file must have")),
+    request_body(content = UpdateItemRequest, content_type = "application/json"),
+    responses((status = 200, description = "The updated file", body = File), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError), (status = 412, description = "If-Match precondition failed", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn update(
     State(s): State<AppState>,
     caller: Caller,
@@ -48,6 +63,11 @@ pub(super) async fn update(
 }
 
 /// `POST /files/{id}/copy`.
+#[utoipa::path(post, path = "/2.0/files/{id}/copy", tag = "Files",
+    params(("id" = String, Path, description = "The file's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
+    request_body(content = CopyItemRequest, content_type = "application/json"),
+    responses((status = 201, description = "The copy", body = File), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn copy(
     State(s): State<AppState>,
     caller: Caller,
@@ -59,6 +79,11 @@ pub(super) async fn copy(
     Ok((StatusCode::CREATED, Json(params.fields.file(&file))))
 }
 
+#[utoipa::path(delete, path = "/2.0/files/{id}", tag = "Files",
+    params(("id" = String, Path, description = "The file's id"),
+        ("if-match" = Option<String>, Header, description = "The etag the file must have")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 412, description = "If-Match precondition failed", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn delete(
     State(s): State<AppState>,
     caller: Caller,
@@ -71,6 +96,11 @@ pub(super) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/2.0/files/content", tag = "Files",
+    params(("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, description = "The new file", body = Files), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn upload(
     State(s): State<AppState>,
     caller: Caller,
@@ -83,6 +113,11 @@ pub(super) async fn upload(
     Ok((StatusCode::CREATED, Json(params.fields.files(&files))))
 }
 
+#[utoipa::path(post, path = "/2.0/files/{id}/content", tag = "Files",
+    params(("id" = String, Path, description = "The file's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries")),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 200, description = "The file with its new version", body = Files), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError), (status = 412, description = "If-Match precondition failed", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn upload_version(
     State(s): State<AppState>,
     caller: Caller,
@@ -96,6 +131,11 @@ pub(super) async fn upload_version(
     Ok(Json(params.fields.files(&files)))
 }
 
+#[utoipa::path(options, path = "/2.0/files/content", tag = "Files",
+    request_body(content = UploadAttributes, content_type = "application/json"),
+    responses((status = 200, description = "The upload would be accepted", body = PreflightResponse),
+        (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn preflight_new(
     State(s): State<AppState>,
     caller: Caller,
@@ -107,6 +147,12 @@ pub(super) async fn preflight_new(
     ))
 }
 
+#[utoipa::path(options, path = "/2.0/files/{id}/content", tag = "Files",
+    params(("id" = String, Path, description = "The file's id")),
+    request_body(content = UploadAttributes, content_type = "application/json"),
+    responses((status = 200, description = "The new version would be accepted", body = PreflightResponse),
+        (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn preflight_version(
     State(s): State<AppState>,
     caller: Caller,

@@ -11,6 +11,7 @@ mod folders;
 mod metrics;
 mod multipart;
 mod oauth;
+mod openapi;
 mod rate_limit;
 pub(crate) mod request_id;
 mod routes;

@@ -12,8 +12,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePath;
 
 use super::{
-    AppState, access, cors, downloads, drain, files, folders, metrics, oauth, request_id, sessions,
-    web,
+    AppState, access, cors, downloads, drain, files, folders, metrics, oauth, openapi, request_id,
+    sessions, web,
 };
 use crate::error::ApiError;
 
@@ -91,6 +91,8 @@ pub fn router(state: AppState) -> Router {
         // Signed download links: no bearer token (docs/protocol.md §5.4).
         .route("/downloads/{token}", get(downloads::by_link))
         .route("/healthz", get(healthz).options(healthz))
+        // The OpenAPI 3.1 document of the `/2.0` routes (http/openapi.rs).
+        .route("/openapi.json", get(openapi::serve))
         // OAuth 2.0 for apps (no prefix and no bearer token, as at Box).
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))

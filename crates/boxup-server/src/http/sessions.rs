@@ -4,7 +4,10 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use boxup_protocol::{UploadParts, UploadSession, UploadSessionPlanResponse, UploadedPart};
+use boxup_protocol::{
+    BoxError, CommitRequest, CreateUploadSessionRequest, CreateVersionUploadSessionRequest, Files,
+    UploadParts, UploadSession, UploadSessionPlanRequest, UploadSessionPlanResponse, UploadedPart,
+};
 use futures::TryStreamExt;
 use serde_json::Value;
 
@@ -13,6 +16,10 @@ use super::extract::{Id, QueryParams, SmallBody, header};
 use crate::error::ApiResult;
 use crate::service::{Caller, CommitHeaders, Origin, PartHeaders};
 
+#[utoipa::path(post, path = "/2.0/files/upload_sessions", tag = "Chunked uploads",
+    request_body(content = CreateUploadSessionRequest, content_type = "application/json"),
+    responses((status = 201, description = "The new session", body = UploadSession), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn create(
     State(s): State<AppState>,
     caller: Caller,
@@ -23,6 +30,11 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
+#[utoipa::path(post, path = "/2.0/files/{id}/upload_sessions", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The file's id")),
+    request_body(content = CreateVersionUploadSessionRequest, content_type = "application/json"),
+    responses((status = 201, description = "The new session", body = UploadSession), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn create_for_version(
     State(s): State<AppState>,
     caller: Caller,
@@ -37,6 +49,10 @@ pub(super) async fn create_for_version(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
+#[utoipa::path(get, path = "/2.0/files/upload_sessions/{id}", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id")),
+    responses((status = 200, description = "The session", body = UploadSession), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn get(
     State(s): State<AppState>,
     caller: Caller,
@@ -46,6 +62,14 @@ pub(super) async fn get(
     Ok(Json(s.service.get_session(&caller, &id, &origin).await?))
 }
 
+#[utoipa::path(put, path = "/2.0/files/upload_sessions/{id}", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id"),
+        ("content-range" = String, Header, description = "bytes FIRST-LAST/TOTAL"),
+        ("digest" = String, Header, description = "sha=BASE64 of the part's SHA-1")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, description = "The stored part", body = UploadedPart),
+        (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 412, description = "Digest mismatch", body = BoxError), (status = 416, description = "Range outside the file or misaligned", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn upload_part(
     State(s): State<AppState>,
     caller: Caller,
@@ -66,6 +90,10 @@ pub(super) async fn upload_part(
     ))
 }
 
+#[utoipa::path(delete, path = "/2.0/files/upload_sessions/{id}", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id")),
+    responses((status = 204, description = "Aborted"), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn abort(
     State(s): State<AppState>,
     caller: Caller,
@@ -75,6 +103,12 @@ pub(super) async fn abort(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/2.0/files/upload_sessions/{id}/parts", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id"),
+        ("offset" = Option<u64>, Query, description = "First part of the page"),
+        ("limit" = Option<u64>, Query, description = "Page size")),
+    responses((status = 200, description = "A page of parts", body = UploadParts), (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn list_parts(
     State(s): State<AppState>,
     caller: Caller,
@@ -88,6 +122,16 @@ pub(super) async fn list_parts(
     Ok(Json(parts))
 }
 
+#[utoipa::path(post, path = "/2.0/files/upload_sessions/{id}/commit", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id"), ("fields" = Option<String>, Query, description = "Comma-separated fields the answer carries"),
+        ("digest" = String, Header, description = "sha=BASE64 of the whole file's SHA-1"),
+        ("if-match" = Option<String>, Header, description = "The etag the file must have"),
+        ("if-none-match" = Option<String>, Header, description = "An etag the file must not have")),
+    request_body(content = CommitRequest, content_type = "application/json"),
+    responses((status = 201, description = "The committed file", body = Files),
+        (status = 202, description = "Parts still processing; retry after Retry-After"),
+        (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError), (status = 409, description = "Name in use, or a conflicting state", body = BoxError), (status = 412, description = "If-Match precondition failed", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn commit(
     State(s): State<AppState>,
     caller: Caller,
@@ -108,6 +152,12 @@ pub(super) async fn commit(
     Ok((StatusCode::CREATED, Json(params.fields.files(&files))))
 }
 
+#[utoipa::path(post, path = "/2.0/files/upload_sessions/{id}/plan", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id")),
+    request_body(content = UploadSessionPlanRequest, content_type = "application/json"),
+    responses((status = 200, description = "Which parts the server already holds", body = UploadSessionPlanResponse),
+        (status = 400, description = "Malformed request", body = BoxError), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn plan(
     State(s): State<AppState>,
     caller: Caller,
@@ -117,6 +167,10 @@ pub(super) async fn plan(
     Ok(Json(s.service.plan_session(&caller, &id, &body).await?))
 }
 
+#[utoipa::path(post, path = "/2.0/files/upload_sessions/{id}/log", tag = "Chunked uploads",
+    params(("id" = String, Path, description = "The upload session's id")),
+    responses((status = 204, description = "Accepted and dropped"), (status = 404, description = "No such item, or not the caller's", body = BoxError)),
+    security(("bearer" = [])))]
 pub(super) async fn log_event(
     State(s): State<AppState>,
     caller: Caller,

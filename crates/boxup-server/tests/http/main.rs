@@ -19,6 +19,7 @@ mod isolation_attempts;
 mod listing;
 mod metrics;
 mod oauth;
+mod openapi;
 mod page;
 mod plan;
 mod quotas;

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Fuzzes a fresh `boxup serve` with schemathesis, driven by the server's own
+# OpenAPI document (/openapi.json): generated requests to every documented
+# operation must never answer 5xx, and every answer must match the document
+# (an error answer: Box's error object, `ClientError`).
+#
+#   tests/schemathesis/run.sh [extra `st run` arguments]
+#
+# Environment:
+#   BOXUP_BIN          the server binary (default: `cargo build -p boxup`)
+#   ST_MAX_EXAMPLES    test cases per operation (default 50; about 20 s)
+#   ST_SEED            hypothesis seed (default 20260101), for reproducible runs
+#   PYTHON             the interpreter the virtualenv is made with (python3)
+#
+# The virtualenv (target/schemathesis-venv) is made from requirements.txt
+# and reused while that file and the interpreter are unchanged. The server's
+# data dir and log live in a temp dir removed at exit; the log's tail is
+# printed when the run failed. The exit status is schemathesis's.
+set -euo pipefail
+exec </dev/null
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+say() { echo "schemathesis: $*" >&2; }
+cd "$ROOT"
+
+work_dir="" server_pid=""
+finish() {
+    local rc=$?
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [[ -n "$work_dir" ]]; then rm -rf "$work_dir"; fi
+    exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# 1. The virtualenv, made once per requirements file and interpreter.
+python="${PYTHON:-python3}"
+VENV="$ROOT/target/schemathesis-venv"
+requirements="$HERE/requirements.txt"
+want_stamp="$("$python" - "$requirements" <<'PY'
+import hashlib, sys
+digest = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
+print(f"{digest} python-{sys.version.split()[0]}")
+PY
+)"
+stamp_file="$VENV/.requirements.stamp"
+if [[ -x "$VENV/bin/st" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$want_stamp" ]]; then
+    say "reusing $VENV"
+else
+    say "creating $VENV"
+    rm -rf "$VENV"
+    mkdir -p "$(dirname "$VENV")"
+    "$python" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q \
+        -r "$requirements"
+    echo "$want_stamp" >"$stamp_file"
+fi
+
+# 2. The server: port 0, its address read from `boxup serving on ADDR`.
+if [[ -z "${BOXUP_BIN:-}" ]]; then
+    say "cargo build -p boxup"
+    cargo build -p boxup >&2
+    target_dir="$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+    BOXUP_BIN="$target_dir/debug/boxup"
+fi
+[[ -x "$BOXUP_BIN" ]] || { say "BOXUP_BIN=$BOXUP_BIN is not an executable file"; exit 2; }
+say "server binary $BOXUP_BIN"
+
+work_dir="$(mktemp -d -t boxup-schemathesis.XXXXXX)"
+server_log_tail() {
+    if [[ -f "$work_dir/server.log" ]]; then
+        say "boxup serve's log (last 40 lines):"
+        tail -n 40 "$work_dir/server.log" >&2
+    fi
+}
+# Only the command line configures the server under test.
+unset_boxup=()
+while read -r name; do unset_boxup+=(-u "$name"); done < <(compgen -e | grep '^BOXUP_' || true)
+env "${unset_boxup[@]}" RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
+    "$BOXUP_BIN" serve --bind 127.0.0.1:0 --data-dir "$work_dir/data" \
+    --token schemathesis-token=alice --min-chunked-size 1 --part-size 1048576 \
+    --shutdown-grace 2s \
+    >"$work_dir/server.out" 2>"$work_dir/server.log" &
+server_pid=$!
+
+addr="" deadline=$((SECONDS + 60))
+while [[ -z "$addr" ]] && ((SECONDS < deadline)); do
+    addr="$(sed -n '/^boxup serving on /{s///p;q}' "$work_dir/server.out")"
+    [[ -n "$addr" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [[ -z "$addr" ]]; then
+    say "boxup serve did not print its address (exited, or 60 s passed)"
+    server_log_tail
+    exit 2
+fi
+url="http://$addr"
+healthy=0 deadline=$((SECONDS + 60))
+while ((SECONDS < deadline)); do
+    if curl -fsS -o /dev/null --max-time 2 "$url/healthz" 2>/dev/null; then
+        healthy=1
+        break
+    fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if ((healthy == 0)); then
+    say "boxup serve at $url never answered /healthz"
+    server_log_tail
+    exit 2
+fi
+say "boxup serve is up at $url"
+
+# 3. The fuzzing run: bounded and seeded, one worker (2-core CI).
+set +e
+"$VENV/bin/st" run "$url/openapi.json" \
+    --header "Authorization: Bearer schemathesis-token" \
+    --checks not_a_server_error,response_schema_conformance \
+    --max-examples "${ST_MAX_EXAMPLES:-50}" \
+    --seed "${ST_SEED:-20260101}" \
+    --generation-database none \
+    --workers 1 \
+    --request-timeout 30 \
+    --no-color \
+    "$@"
+rc=$?
+set -e
+if ((rc != 0)); then server_log_tail; fi
+exit "$rc"
