@@ -66,6 +66,19 @@ impl FromRequestParts<AppState> for Origin {
     }
 }
 
+/// Whether a proxy forwarded the request (it names another client): what
+/// trusts "a connection from this machine" must not trust it.
+pub(super) fn forwarded(headers: &HeaderMap) -> bool {
+    [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-real-ip",
+    ]
+    .iter()
+    .any(|name| headers.contains_key(*name))
+}
+
 /// A header as text, if present and printable.
 pub(super) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())

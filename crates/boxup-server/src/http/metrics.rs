@@ -22,7 +22,7 @@ use boxup_protocol::ErrorKind;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::extract::header;
+use super::extract::{forwarded, header};
 use super::{AppState, PeerAddr};
 use crate::error::{ApiError, ApiResult};
 
@@ -62,14 +62,7 @@ pub(super) async fn scrape(
             bool::from(presented.ct_eq(digest.as_ref()))
         }),
         MetricsAccess::Loopback => {
-            let forwarded = [
-                "forwarded",
-                "x-forwarded-for",
-                "x-forwarded-host",
-                "x-real-ip",
-            ]
-            .iter()
-            .any(|name| headers.contains_key(*name));
+            let forwarded = forwarded(&headers);
             let local = peer.is_some_and(|Extension(ConnectInfo(PeerAddr(addr)))| {
                 addr.ip().is_loopback() || addr.ip().to_canonical().is_loopback()
             });

@@ -24,7 +24,7 @@ use boxup_web::Asset;
 use sha1::{Digest, Sha1};
 
 use super::AppState;
-use super::extract::{Id, header};
+use super::extract::{Id, forwarded, header};
 use crate::error::{ApiError, ApiResult};
 
 /// The page's Content-Security-Policy. `'wasm-unsafe-eval'` lets the hash
@@ -134,14 +134,7 @@ pub(super) async fn dev_token(
         return Err(refused());
     };
     let host = header(&headers, "host").unwrap_or("");
-    let forwarded = [
-        "forwarded",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-real-ip",
-    ]
-    .iter()
-    .any(|name| headers.contains_key(*name));
+    let forwarded = forwarded(&headers);
     let mut origins = headers.get_all(h::ORIGIN).iter();
     let own_origin = match (origins.next(), origins.next()) {
         (Some(origin), None) => origin.to_str().is_ok_and(|o| {
