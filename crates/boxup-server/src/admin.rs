@@ -59,18 +59,22 @@ impl Admin {
         })
     }
 
-    /// Adds a user (or finds the existing one) and sets their quota.
+    /// Adds a user (or finds the existing one). With `quota` (`Some(None)`:
+    /// unlimited) it sets their quota; without, a new user is unlimited and
+    /// an existing one keeps theirs.
     pub async fn add_user(
         &self,
         login: &str,
         name: Option<&str>,
-        quota: Option<u64>,
+        quota: Option<Option<u64>>,
     ) -> Result<UserSpace, AdminError> {
         if login.trim().is_empty() {
             return Err(AdminError::EmptyLogin);
         }
         let user = self.meta.ensure_user(login, name.unwrap_or(login)).await?;
-        self.meta.set_space_amount(user.id, quota).await?;
+        if let Some(quota) = quota {
+            self.meta.set_space_amount(user.id, quota).await?;
+        }
         self.space(user).await
     }
 

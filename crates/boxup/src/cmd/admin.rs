@@ -65,7 +65,7 @@ enum AppCmd {
 
 #[derive(Subcommand, Debug)]
 enum UserCmd {
-    /// Adds a user (or updates an existing one's quota).
+    /// Adds a user (or, with --quota, sets an existing one's quota).
     Add {
         /// The user's login, e.g. an email address.
         login: String,
@@ -73,9 +73,10 @@ enum UserCmd {
         #[arg(long)]
         name: Option<String>,
         /// How much the user may store: e.g. 100GiB, 500MB, 1TB, or
-        /// `unlimited` (the default).
-        #[arg(long, value_parser = parse_quota, default_value = "unlimited")]
-        quota: Quota,
+        /// `unlimited`. A new user is unlimited without it; an existing
+        /// user keeps their quota.
+        #[arg(long, value_parser = parse_quota)]
+        quota: Option<Quota>,
     },
     /// Lists users with their quota and the space they use.
     List,
@@ -124,7 +125,9 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<()> {
         .context("cannot open the metadata store")?;
     match args.what {
         What::User(UserCmd::Add { login, name, quota }) => {
-            let user = admin.add_user(&login, name.as_deref(), quota.0).await?;
+            let user = admin
+                .add_user(&login, name.as_deref(), quota.map(|q| q.0))
+                .await?;
             println!("{}", user_line(&user));
         }
         What::User(UserCmd::List) => {

@@ -51,6 +51,29 @@ async fn users_tokens_and_quotas_from_the_admin_cli() {
         "{}",
         added.stdout
     );
+    // Adding her again without --quota keeps it; with one, sets it.
+    let again = admin(dir, &["user", "add", "carol@example.com"]).await.ok();
+    assert!(
+        again.stdout.contains("carol@example.com\t1000000\t0\t"),
+        "{}",
+        again.stdout
+    );
+    let raised = admin(dir, &["user", "add", "carol@example.com", "--quota", "2MB"])
+        .await
+        .ok();
+    assert!(
+        raised.stdout.contains("carol@example.com\t2000000\t0\t"),
+        "{}",
+        raised.stdout
+    );
+    let back = admin(dir, &["user", "quota", "carol@example.com", "1MB"])
+        .await
+        .ok();
+    assert!(
+        back.stdout.contains("carol@example.com\t1000000\t0\t"),
+        "{}",
+        back.stdout
+    );
 
     let created = admin(
         dir,
