@@ -39,26 +39,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # 1. The virtualenv, made once per requirements file and interpreter.
-python="${PYTHON:-python3}"
-VENV="$ROOT/target/schemathesis-venv"
-requirements="$HERE/requirements.txt"
-want_stamp="$("$python" - "$requirements" <<'PY'
-import hashlib, sys
-digest = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
-print(f"{digest} python-{sys.version.split()[0]}")
-PY
-)"
-stamp_file="$VENV/.requirements.stamp"
-if [[ -x "$VENV/bin/st" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$want_stamp" ]]; then
-    say "reusing $VENV"
-else
-    say "creating $VENV"
-    rm -rf "$VENV"
-    mkdir -p "$(dirname "$VENV")"
-    "$python" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q \
-        -r "$requirements"
-    echo "$want_stamp" >"$stamp_file"
+# shellcheck source=../lib/interop_venv.sh
+source "$ROOT/tests/lib/interop_venv.sh"
+if ! pinned_venv schemathesis "$ROOT/target/schemathesis-venv" "$HERE/requirements.txt"; then
+    say "cannot install tests/schemathesis/requirements.txt (see pip's error above)"
+    exit 3
 fi
 
 # 2. The server: port 0, its address read from `boxup serving on ADDR`.
