@@ -14,7 +14,7 @@
 
 use async_trait::async_trait;
 
-use super::{StoreResult, UserId, UserRecord};
+use super::{StoreError, StoreResult, UserId, UserRecord};
 
 /// An access token, as the store keeps it (without its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,4 +89,17 @@ pub trait CredentialStore: Send + Sync + 'static {
         expires_at: i64,
         now: i64,
     ) -> StoreResult<bool>;
+}
+
+/// A quota as both schemas store it: `BIGINT`, `NULL` for unlimited.
+pub(crate) fn quota_column(bytes: Option<u64>) -> StoreResult<Option<i64>> {
+    bytes
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|_| StoreError::backend("a quota must fit in a signed 64-bit integer"))
+}
+
+/// A stored quota as bytes (the column's CHECK keeps it non-negative).
+pub(crate) fn quota_value(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
 }

@@ -30,6 +30,7 @@ pub mod sqlite;
 mod writes;
 
 pub use credentials::{AppRecord, CredentialStore, TokenRecord};
+pub(crate) use credentials::{quota_column, quota_value};
 pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
 pub use items::{ItemCursor, ItemRecord, ItemsChunk, ItemsPage};
 pub use metadata::{MetadataStore, frontier_index};

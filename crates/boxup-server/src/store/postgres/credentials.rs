@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use super::PostgresMetadataStore;
 use crate::store::rows::{self, app_columns, token_columns, user_columns};
 use crate::store::{
-    AppRecord, CredentialStore, StoreError, StoreResult, TokenRecord, UserId, UserRecord,
+    AppRecord, CredentialStore, StoreResult, TokenRecord, UserId, UserRecord, quota_column,
+    quota_value,
 };
 
 #[async_trait]
@@ -116,9 +117,7 @@ impl CredentialStore for PostgresMetadataStore {
     }
 
     async fn set_space_amount(&self, user: UserId, bytes: Option<u64>) -> StoreResult<bool> {
-        let bytes = bytes.map(i64::try_from).transpose().map_err(|_| {
-            StoreError::backend("a quota must fit in a signed 64-bit integer".to_owned())
-        })?;
+        let bytes = quota_column(bytes)?;
         self.single(&(user, bytes), |c, (user, bytes)| {
             Box::pin(async move {
                 let done = sqlx::query("UPDATE users SET space_amount = $2 WHERE id = $1")
@@ -140,7 +139,7 @@ impl CredentialStore for PostgresMetadataStore {
                         .bind(*user)
                         .fetch_optional(&mut *c)
                         .await?;
-                Ok(amount.flatten().map(|v| v.max(0) as u64))
+                Ok(amount.flatten().map(quota_value))
             })
         })
         .await

@@ -6,7 +6,8 @@ use rusqlite::OptionalExtension;
 use super::SqliteMetadataStore;
 use crate::store::rows::{self, app_columns, token_columns, user_columns};
 use crate::store::{
-    AppRecord, CredentialStore, StoreError, StoreResult, TokenRecord, UserId, UserRecord,
+    AppRecord, CredentialStore, StoreResult, TokenRecord, UserId, UserRecord, quota_column,
+    quota_value,
 };
 
 #[async_trait]
@@ -93,9 +94,7 @@ impl CredentialStore for SqliteMetadataStore {
     }
 
     async fn set_space_amount(&self, user: UserId, bytes: Option<u64>) -> StoreResult<bool> {
-        let bytes = bytes.map(i64::try_from).transpose().map_err(|_| {
-            StoreError::backend("a quota must fit in a signed 64-bit integer".to_owned())
-        })?;
+        let bytes = quota_column(bytes)?;
         self.write(move |tx| {
             Ok(tx.execute(
                 "UPDATE users SET space_amount = ?2 WHERE id = ?1",
@@ -114,7 +113,7 @@ impl CredentialStore for SqliteMetadataStore {
                     |r| r.get(0),
                 )
                 .optional()?;
-            Ok(amount.flatten().map(|v| v.max(0) as u64))
+            Ok(amount.flatten().map(quota_value))
         })
         .await
     }
