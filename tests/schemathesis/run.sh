@@ -58,50 +58,13 @@ fi
 say "server binary $BOXUP_BIN"
 
 work_dir="$(mktemp -d -t boxup-schemathesis.XXXXXX)"
-server_log_tail() {
-    if [[ -f "$work_dir/server.log" ]]; then
-        say "boxup serve's log (last 40 lines):"
-        tail -n 40 "$work_dir/server.log" >&2
-    fi
-}
-# Only the command line configures the server under test.
-unset_boxup=()
-while read -r name; do unset_boxup+=(-u "$name"); done < <(compgen -e | grep '^BOXUP_' || true)
-env "${unset_boxup[@]}" RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
-    "$BOXUP_BIN" serve --bind 127.0.0.1:0 --data-dir "$work_dir/data" \
+# shellcheck source=../lib/test_server.sh
+source "$ROOT/tests/lib/test_server.sh"
+server_log_tail() { test_server_log_tail schemathesis "$work_dir"; }
+start_test_server schemathesis "$work_dir" \
     --token schemathesis-token=alice --min-chunked-size 1 --part-size 1048576 \
-    --shutdown-grace 2s \
-    >"$work_dir/server.out" 2>"$work_dir/server.log" &
-server_pid=$!
-
-addr="" deadline=$((SECONDS + 60))
-while [[ -z "$addr" ]] && ((SECONDS < deadline)); do
-    addr="$(sed -n '/^boxup serving on /{s///p;q}' "$work_dir/server.out")"
-    [[ -n "$addr" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [[ -z "$addr" ]]; then
-    say "boxup serve did not print its address (exited, or 60 s passed)"
-    server_log_tail
-    exit 2
-fi
-url="http://$addr"
-healthy=0 deadline=$((SECONDS + 60))
-while ((SECONDS < deadline)); do
-    if curl -fsS -o /dev/null --max-time 2 "$url/healthz" 2>/dev/null; then
-        healthy=1
-        break
-    fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if ((healthy == 0)); then
-    say "boxup serve at $url never answered /healthz"
-    server_log_tail
-    exit 2
-fi
-say "boxup serve is up at $url"
+    --shutdown-grace 2s || exit 2
+url="$SERVER_URL"
 
 # 3. The fuzzing run: bounded and seeded, one worker (2-core CI).
 set +e

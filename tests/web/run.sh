@@ -63,12 +63,9 @@ wait_healthy() { # URL PID-or-empty: polls URL/healthz, bounded, no fixed sleep
     done
     return 1
 }
-server_log_tail() {
-    if [[ -f "$work_dir/server.log" ]]; then
-        say "boxup serve's log (last 40 lines):"
-        tail -n 40 "$work_dir/server.log" >&2
-    fi
-}
+# shellcheck source=../lib/test_server.sh
+source "$ROOT/tests/lib/test_server.sh"
+server_log_tail() { test_server_log_tail web "$work_dir"; }
 
 if [[ -n "${BOXUP_URL:-}" ]]; then
     BOXUP_URL="${BOXUP_URL%/}"
@@ -87,43 +84,9 @@ else
     # Tests that need a server of their own (one with a development token) start it.
     export BOXUP_BIN
 
-    # Only the command line configures the server under test: no BOXUP_*
-    # variable of the caller's (BOXUP_TOKEN, BOXUP_BIND, ...) reaches it.
-    unset_boxup=()
-    while read -r name; do unset_boxup+=(-u "$name"); done < <(compgen -e | grep '^BOXUP_' || true)
-    # Port 0: the OS picks a free port and the server prints the address
-    # it got as `boxup serving on ADDR`.
-    env "${unset_boxup[@]}" RUST_LOG="${RUST_LOG:-info}" NO_COLOR=1 \
-        "$BOXUP_BIN" serve --bind 127.0.0.1:0 --data-dir "$work_dir/data" \
-        --token webtest-token=alice --token other-token=bob --shutdown-grace 2s \
-        >"$work_dir/server.out" 2>"$work_dir/server.log" &
-    server_pid=$!
-
-    # Ready once it has printed its address (polled, bounded) and /healthz answers.
-    addr="" deadline=$((SECONDS + 60))
-    while [[ -z "$addr" ]] && ((SECONDS < deadline)); do
-        addr="$(sed -n '/^boxup serving on /{s///p;q}' "$work_dir/server.out")"
-        [[ -n "$addr" ]] && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [[ -z "$addr" ]]; then
-        if kill -0 "$server_pid" 2>/dev/null; then
-            say "boxup serve did not print its address within 60 s"
-        else
-            wait "$server_pid" && status=0 || status=$?
-            say "boxup serve exited with status $status at start-up"
-        fi
-        server_log_tail
-        exit 2
-    fi
-    BOXUP_URL="http://$addr"
-    if ! wait_healthy "$BOXUP_URL" "$server_pid"; then
-        say "boxup serve at $BOXUP_URL never answered /healthz"
-        server_log_tail
-        exit 2
-    fi
-    say "boxup serve is up at $BOXUP_URL"
+    start_test_server web "$work_dir" \
+        --token webtest-token=alice --token other-token=bob --shutdown-grace 2s || exit 2
+    BOXUP_URL="$SERVER_URL"
     export BOXUP_TOKEN=webtest-token BOXUP_OTHER_TOKEN=other-token
 fi
 export BOXUP_URL
