@@ -89,7 +89,13 @@ _INTERESTING_REQUEST_HEADERS = (
     "if-match",
     "if-none-match",
 )
-_INTERESTING_RESPONSE_HEADERS = ("content-type", "content-range", "retry-after", "location")
+_INTERESTING_RESPONSE_HEADERS = (
+    "content-type",
+    "content-range",
+    "retry-after",
+    "location",
+    "www-authenticate",
+)
 
 
 @dataclass

@@ -4,8 +4,9 @@
 an RS256 assertion signed with the app's private key) obtain access tokens
 from boxup's `/oauth2/token` for an app added with `boxup admin app add`,
 and upload big files with them. When the server stops accepting a token
-mid-upload, the SDK answers the 401 by asking for a new token and carries
-on: the upload completes and the server holds the right bytes.
+mid-upload (it expires, or the operator revokes it), the SDK answers the
+401 by asking for a new token and carries on: the upload completes and the
+server holds the right bytes.
 """
 
 from __future__ import annotations
@@ -74,16 +75,31 @@ def token_requests() -> int:
     return len(HTTP_LOG.matching("POST", "/oauth2/token"))
 
 
-def revoke_all_tokens(server, login: str) -> int:
+def token_ids(server, login: str) -> list[str]:
     listed = boxup_admin(server, "token", "list", login).splitlines()[1:]
-    for line in listed:
-        boxup_admin(server, "token", "revoke", line.split("\t")[0])
-    return len(listed)
+    return [line.split("\t")[0] for line in listed]
 
 
-def upload_with_a_renewal(client: BoxClient, server, login: str, name: str) -> None:
+def revoke_all_tokens(server, login: str) -> int:
+    ids = token_ids(server, login)
+    for token_id in ids:
+        boxup_admin(server, "token", "revoke", token_id)
+    return len(ids)
+
+
+def expire_all_tokens(server, login: str) -> int:
+    """Ends every token's lifetime now: what a token's own expiry does
+    when its hour is up, without a test waiting an hour (or a second)."""
+    ids = token_ids(server, login)
+    for token_id in ids:
+        boxup_admin(server, "token", "expire", token_id)
+    return len(ids)
+
+
+def upload_with_a_renewal(client: BoxClient, server, login: str, name: str, end_tokens) -> None:
     """Uploads a file part by part; after the first part the server stops
-    accepting the client's token, which the SDK must renew on its own."""
+    accepting the client's token (`end_tokens` expires or revokes it), and
+    the SDK must get a new one on its own."""
     data = os.urandom(SMALL_MIN_CHUNKED + 2 * SMALL_PART_SIZE + 17)
     cu = client.chunked_uploads
     session = cu.create_file_upload_session(folder_id="0", file_size=len(data), file_name=name)
@@ -91,7 +107,7 @@ def upload_with_a_renewal(client: BoxClient, server, login: str, name: str) -> N
     parts = []
     for index, offset in enumerate(range(0, len(data), part_size)):
         if index == 1:
-            assert revoke_all_tokens(server, login) >= 1
+            assert end_tokens(server, login) >= 1
             before = token_requests()
         chunk = data[offset : offset + part_size]
         uploaded = cu.upload_file_part(
@@ -102,13 +118,16 @@ def upload_with_a_renewal(client: BoxClient, server, login: str, name: str) -> N
         )
         parts.append(uploaded.part)
     assert token_requests() == before + 1, "one new token after the 401"
+    refused = [e for e in HTTP_LOG.matching("PUT", session.id) if e.status == 401]
+    assert len(refused) == 1, "the part sent with the ended token was refused once"
+    assert "invalid_token" in refused[0].response_headers.get("www-authenticate", "")
     files = cu.create_file_upload_session_commit(session.id, parts, sha_header(data))
     committed = files.entries[0]
     assert committed.sha_1 == hashlib.sha1(data).hexdigest()
     assert committed.size == len(data)
 
 
-def test_ccg_uploads_a_big_file_and_renews_its_token(small_server):
+def test_ccg_uploads_a_big_file_and_renews_its_expired_token(small_server):
     login = f"svc-ccg-{uuid.uuid4().hex[:8]}"
     app = add_app(small_server, login)
     auth = BoxCCGAuth(
@@ -117,7 +136,10 @@ def test_ccg_uploads_a_big_file_and_renews_its_token(small_server):
     client = oauth_client(small_server.origin, auth)
     me = client.users.get_user_me()
     assert me.login == login and me.id == app["user_id"]
-    upload_with_a_renewal(client, small_server, login, "ccg.bin")
+    upload_with_a_renewal(client, small_server, login, "ccg.bin", expire_all_tokens)
+    # The token that expired was kept (listed), not deleted: the new one
+    # is beside it.
+    assert len(token_ids(small_server, login)) == 2
 
     # The SDK's upload_big_file with the same authentication.
     data = os.urandom(SMALL_MIN_CHUNKED + 3 * SMALL_PART_SIZE)
@@ -134,7 +156,7 @@ def test_ccg_with_a_wrong_secret_is_refused(small_server):
     assert raised.value.response_info.body["error"] == "invalid_client"
 
 
-def test_jwt_uploads_a_big_file_and_renews_its_token(small_server, tmp_path):
+def test_jwt_uploads_a_big_file_and_renews_its_revoked_token(small_server, tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -158,7 +180,7 @@ def test_jwt_uploads_a_big_file_and_renews_its_token(small_server, tmp_path):
     )
     client = oauth_client(small_server.origin, BoxJWTAuth(config=config))
     assert client.users.get_user_me().login == login
-    upload_with_a_renewal(client, small_server, login, "jwt.bin")
+    upload_with_a_renewal(client, small_server, login, "jwt.bin", revoke_all_tokens)
 
     # Another key cannot sign for this app.
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(

@@ -138,6 +138,21 @@ impl Admin {
         }
     }
 
+    /// Makes a token stop working at `expires_at` (unix seconds; `None`:
+    /// never), whatever its expiry was: to cut a token short, or to give
+    /// one a deadline instead of revoking it at once.
+    pub async fn set_token_expiry(
+        &self,
+        id: &str,
+        expires_at: Option<i64>,
+    ) -> Result<(), AdminError> {
+        if self.meta.set_token_expiry(id, expires_at).await? {
+            Ok(())
+        } else {
+            Err(AdminError::NoSuchToken(id.to_owned()))
+        }
+    }
+
     /// Adds an OAuth app acting as `login`, with a public key (PEM) for the
     /// JWT grant if given. The answer holds the client secret, shown once.
     pub async fn add_app(

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod rate_limit;
 pub mod server;
 pub mod service;
 pub mod store;

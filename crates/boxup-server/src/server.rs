@@ -162,6 +162,10 @@ impl Server {
         std::fs::create_dir_all(dir).map_err(io)?;
         let meta = open_metadata(dir, options.database_url.as_deref()).await?;
         let metrics = Metrics::new();
+        let counted = metrics.clone();
+        meta.on_failure(Box::new(move |op, e| {
+            counted.store_error("metadata", op, e)
+        }));
         let metrics_access = match options.metrics_token.as_deref() {
             Some("") => return Err(ServerError::Config("the metrics token is empty".into())),
             Some(token) => MetricsAccess::token(token),

@@ -37,7 +37,7 @@ impl FromRequestParts<AppState> for Caller {
         // Here, so that every authenticated route and only those count
         // against a budget (see `rate_limit.rs`).
         if let Some(limiter) = &state.rate_limiter {
-            limiter.check(user.id).map_err(ApiError::rate_limited)?;
+            limiter.check(&user.id).map_err(ApiError::rate_limited)?;
         }
         Ok(Caller { user })
     }

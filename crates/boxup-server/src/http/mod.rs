@@ -12,7 +12,6 @@ mod metrics;
 mod multipart;
 mod oauth;
 mod openapi;
-mod rate_limit;
 pub(crate) mod request_id;
 mod routes;
 mod sessions;
@@ -21,9 +20,9 @@ mod web;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use crate::rate_limit::{RateLimit, UserRateLimiter};
 pub use cors::CorsOrigins;
 pub use metrics::MetricsAccess;
-pub use rate_limit::{RateLimit, UserRateLimiter};
 pub use routes::router;
 pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
 

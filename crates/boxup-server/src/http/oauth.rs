@@ -49,12 +49,23 @@ pub(super) async fn revoke(State(s): State<AppState>, form: Fields) -> Response 
 }
 
 fn oauth_error(e: OAuthError) -> Response {
-    match e.code() {
-        Some(code) => (
-            StatusCode::BAD_REQUEST,
-            axum::Json(json!({"error": code, "error_description": e.to_string()})),
-        )
-            .into_response(),
-        None => ApiError::internal(format!("OAuth grant failed: {e:?}")).into_response(),
+    let (status, code) = match e.status_and_code() {
+        Some(answer) => answer,
+        // A store failure is the server's (503 if it is unavailable).
+        None => {
+            return match e {
+                OAuthError::Store(e) => ApiError::from(e).into_response(),
+                e => ApiError::internal(format!("OAuth grant failed: {e:?}")).into_response(),
+            };
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = axum::Json(json!({"error": code, "error_description": e.to_string()}));
+    let mut response = (status, body).into_response();
+    if let OAuthError::RateLimited(secs) = e {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    response
 }

@@ -73,6 +73,9 @@ impl UploadService {
                 ),
             ));
         }
+        // Checked again: other uploads may have used the space since the
+        // session was created (users.rs says what is counted).
+        self.check_quota(caller, session.file_size).await?;
         let preconditions = Preconditions {
             if_match: headers.if_match.and_then(if_match_etag),
             if_none_match: headers.if_none_match.map(NoneMatch::parse),

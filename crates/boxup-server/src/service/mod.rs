@@ -14,6 +14,7 @@ mod folders;
 mod frontier;
 #[cfg(test)]
 mod frontier_tests;
+mod grant_budget;
 mod input;
 mod links;
 mod names;
@@ -41,6 +42,7 @@ use crate::store::{
     MetadataStore, PartStore, SessionId, SessionRecord, SessionState, StoreResult, UserRecord,
 };
 
+use crate::rate_limit::RateLimit;
 use body_slots::BodySlots;
 pub use commit::CommitHeaders;
 pub use downloads::{DOWNLOAD_LINK_SECS, content_disposition};
@@ -48,6 +50,8 @@ pub use fields::Fields;
 pub use files::{Download, UploadFileRequest};
 pub use folders::ItemsQuery;
 pub use frontier::FrontierLocks;
+use grant_budget::GrantBudget;
+pub use grant_budget::default_grant_limit;
 pub use links::{DownloadGrant, LinkRefused, LinkSigner, LocalLinkSigner, SigningKey};
 pub use parts::PartHeaders;
 use recent_parts::RecentParts;
@@ -91,6 +95,8 @@ pub struct ServiceConfig {
     pub recent_parts_budget: u64,
     /// How long an access token from `/oauth2/token` works, in seconds.
     pub oauth_token_ttl_secs: i64,
+    /// Each OAuth app's budget at the token endpoint (`grant_budget.rs`).
+    pub oauth_grant_limit: RateLimit,
 }
 
 impl Default for ServiceConfig {
@@ -102,6 +108,7 @@ impl Default for ServiceConfig {
             session_ttl_secs: 7 * 24 * 3600,
             recent_parts_budget: 256 * 1024 * 1024,
             oauth_token_ttl_secs: 3600,
+            oauth_grant_limit: default_grant_limit(),
         }
     }
 }
@@ -159,6 +166,8 @@ pub struct UploadService {
     /// This server's series (`metrics.rs`); a fresh set unless
     /// [`UploadService::with_metrics`] shares one.
     pub(crate) metrics: Metrics,
+    /// What the token endpoint may spend (see `grant_budget.rs`).
+    pub(crate) grants: Arc<GrantBudget>,
 }
 
 impl UploadService {
@@ -172,6 +181,7 @@ impl UploadService {
             parts,
             recent_parts: Arc::new(RecentParts::new(config.recent_parts_budget)),
             body_slots: BodySlots::for_this_machine(),
+            grants: Arc::new(GrantBudget::new(config.oauth_grant_limit)),
             config: Arc::new(config),
             frontier_locks: Arc::new(FrontierLocks::default()),
             keys: Arc::new(Keys::new(SigningKey::random())),
@@ -196,8 +206,6 @@ impl UploadService {
         let open = match self.meta.count_open_sessions(now()).await {
             Ok(n) => Some(n),
             Err(e) => {
-                self.metrics
-                    .store_error("metadata", "count_open_sessions", &e);
                 tracing::warn!(error = %crate::error::Chain(&e), "cannot count open sessions");
                 None
             }

@@ -51,18 +51,25 @@ pub enum OAuthError {
     InvalidGrant(String),
     #[error("The grant type is not supported")]
     UnsupportedGrantType,
+    /// Over the app's budget (`grant_budget.rs`): the seconds to wait.
+    #[error("Too many token requests for this client; retry in {0} s")]
+    RateLimited(u64),
     #[error("the store failed")]
     Store(#[from] StoreError),
 }
 
 impl OAuthError {
-    /// The `error` code; `None` for a server failure (answered 500).
-    pub fn code(&self) -> Option<&'static str> {
+    /// The status and `error` code; `None` for a server failure (answered
+    /// as any other, with Box's error object).
+    pub fn status_and_code(&self) -> Option<(u16, &'static str)> {
         Some(match self {
-            OAuthError::InvalidRequest(_) => "invalid_request",
-            OAuthError::InvalidClient => "invalid_client",
-            OAuthError::InvalidGrant(_) => "invalid_grant",
-            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidRequest(_) => (400, "invalid_request"),
+            OAuthError::InvalidClient => (400, "invalid_client"),
+            OAuthError::InvalidGrant(_) => (400, "invalid_grant"),
+            OAuthError::UnsupportedGrantType => (400, "unsupported_grant_type"),
+            // Not one of RFC 6749's codes (it has none for this); Box's
+            // name for the condition.
+            OAuthError::RateLimited(_) => (429, "rate_limit_exceeded"),
             OAuthError::Store(_) => return None,
         })
     }
@@ -88,7 +95,9 @@ pub fn new_client_secret() -> (String, String) {
     (secret, phc)
 }
 
-fn secret_matches(app: &AppRecord, secret: &str) -> bool {
+/// Whether `secret` is the app's; slow by design (`grant_budget.rs` says
+/// where it runs).
+pub(super) fn secret_matches(app: &AppRecord, secret: &str) -> bool {
     PasswordHash::new(&app.secret_phc).is_ok_and(|phc| {
         Argon2::default()
             .verify_password(secret.as_bytes(), &phc)
@@ -141,7 +150,7 @@ impl UploadService {
     pub async fn oauth_revoke(&self, form: &Form) -> Result<(), OAuthError> {
         let app = self.authenticate_client(form).await?;
         let secret = field(form, "token")?;
-        if let Some(token) = self.meta.find_token(&secret_sha256(secret)).await?
+        if let Some((token, _)) = self.meta.find_token(&secret_sha256(secret)).await?
             && token.label == format!("oauth:{}", app.client_id)
         {
             self.meta.revoke_token(&token.id).await?;
@@ -152,9 +161,16 @@ impl UploadService {
     async fn authenticate_client(&self, form: &Form) -> Result<AppRecord, OAuthError> {
         let client_id = field(form, "client_id")?;
         let secret = field(form, "client_secret")?;
-        match self.meta.find_app(client_id).await? {
-            Some(app) if secret_matches(&app, secret) => Ok(app),
-            _ => Err(OAuthError::InvalidClient),
+        let app = self
+            .meta
+            .find_app(client_id)
+            .await?
+            .ok_or(OAuthError::InvalidClient)?;
+        self.grants.take(&app).map_err(OAuthError::RateLimited)?;
+        if self.grants.secret_matches(&app, secret).await {
+            Ok(app)
+        } else {
+            Err(OAuthError::InvalidClient)
         }
     }
 

@@ -57,13 +57,12 @@ impl UploadService {
     /// The user an issued token authenticates now: `None` for a token that
     /// is unknown, revoked or expired, or whose user is gone.
     pub async fn user_for_token(&self, secret: &str) -> ApiResult<Option<UserRecord>> {
-        let Some(token) = self.meta.find_token(&secret_sha256(secret)).await? else {
-            return Ok(None);
-        };
-        if !token.is_live(now()) {
-            return Ok(None);
-        }
-        Ok(self.meta.get_user(token.user).await?)
+        Ok(self
+            .meta
+            .find_token(&secret_sha256(secret))
+            .await?
+            .filter(|(token, _)| token.is_live(now()))
+            .map(|(_, user)| user))
     }
 }
 

@@ -36,8 +36,13 @@ impl UploadService {
     /// How many more bytes the caller may store: `None` without a quota.
     ///
     /// Quotas count what `space_used` counts, every version of every file;
-    /// the parts of open sessions are not counted (as at Box): a session
-    /// is checked when it is created, for the whole file it announces.
+    /// the parts of open sessions are not counted (as at Box), so that an
+    /// abandoned session does not hold space until it expires. A session
+    /// is checked when it is created, for the whole file it announces, and
+    /// again when it commits, since other uploads may have used the space
+    /// meanwhile. The check and the write are not one transaction: two
+    /// commits racing for the last space can each pass, so a quota can be
+    /// exceeded by what is in flight at that moment, never more.
     pub(crate) async fn space_left(&self, caller: &Caller) -> ApiResult<Option<u64>> {
         let Some(amount) = self.meta.space_amount(caller.user.id).await? else {
             return Ok(None);

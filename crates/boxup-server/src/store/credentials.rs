@@ -5,7 +5,7 @@
 //! Why tokens live here and how: every replica must see a token the moment
 //! it is created and stop accepting it the moment it is revoked, so they
 //! are rows in the shared metadata store, read on every request (one
-//! primary-key lookup; no cache, so that a revocation counts on the very
+//! primary-key lookup joined with the token's user; no cache, so that a revocation counts on the very
 //! next request). A row holds the SHA-256 of the secret, never the secret:
 //! the secrets are 256 random bits, so a fast hash cannot be reversed by
 //! guessing, and a slow password hash would cost every request its
@@ -57,12 +57,19 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// Records a token under the SHA-256 (lowercase hex) of its secret. The
     /// id and the hash are random and so new; a clash fails the insert.
     async fn insert_token(&self, secret_sha256: &str, token: &TokenRecord) -> StoreResult<()>;
-    /// The token whose secret hashes to `secret_sha256`, expired or not.
-    async fn find_token(&self, secret_sha256: &str) -> StoreResult<Option<TokenRecord>>;
+    /// The token whose secret hashes to `secret_sha256`, expired or not,
+    /// with its user, in one read (every authenticated request makes it).
+    async fn find_token(
+        &self,
+        secret_sha256: &str,
+    ) -> StoreResult<Option<(TokenRecord, UserRecord)>>;
     /// The tokens of one user, or of everyone, oldest first.
     async fn list_tokens(&self, user: Option<UserId>) -> StoreResult<Vec<TokenRecord>>;
     /// Deletes the token with this public id; false if there was none.
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
+    /// Sets when the token with this public id stops working (unix
+    /// seconds; `None`: never); false if there is no such token.
+    async fn set_token_expiry(&self, id: &str, expires_at: Option<i64>) -> StoreResult<bool>;
     /// Every user, by id.
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// The user with this login, if any.

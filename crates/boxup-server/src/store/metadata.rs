@@ -11,6 +11,12 @@ use super::*;
 /// tokens and quotas live in the same database as what they guard.
 #[async_trait]
 pub trait MetadataStore: CredentialStore {
+    /// Calls `f` with each failed transaction from now on (`failures.rs`
+    /// says why); a store that cannot tell ignores it. Set once.
+    fn on_failure(&self, f: FailureFn) {
+        drop(f);
+    }
+
     // ---- users ----
 
     /// Returns the user with this login, creating it (with a new decimal id)

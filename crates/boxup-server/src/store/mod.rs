@@ -18,6 +18,7 @@
 pub mod conformance;
 mod credentials;
 pub mod disk;
+mod failures;
 mod ids;
 mod in_flight;
 mod items;
@@ -31,6 +32,7 @@ mod writes;
 
 pub use credentials::{AppRecord, CredentialStore, TokenRecord};
 pub(crate) use credentials::{quota_column, quota_value};
+pub use failures::{FailureFn, FailureHook};
 pub use ids::{FileId, FolderId, ID_MAX, ID_MIN, ItemId, SessionId, UserId, VersionId};
 pub use items::{ItemCursor, ItemRecord, ItemsChunk, ItemsPage};
 pub use metadata::{MetadataStore, frontier_index};

@@ -51,6 +51,12 @@ macro_rules! token_columns {
         "id, user_id, label, created_at, expires_at"
     };
 }
+/// The token columns then its user's, from `access_tokens t JOIN users u`.
+macro_rules! token_user_columns {
+    () => {
+        "t.id, t.user_id, t.label, t.created_at, t.expires_at, u.id, u.login, u.name"
+    };
+}
 /// The user columns.
 macro_rules! user_columns {
     () => {
@@ -66,8 +72,8 @@ macro_rules! session_columns {
     };
 }
 pub(crate) use {
-    app_columns, file_columns, folder_columns, session_columns, token_columns, user_columns,
-    version_columns,
+    app_columns, file_columns, folder_columns, session_columns, token_columns, token_user_columns,
+    user_columns, version_columns,
 };
 
 /// One column of a driver's result row, by index.
@@ -92,6 +98,35 @@ pub(crate) trait Columns {
     fn u32(&self, idx: usize) -> Result<u32, Self::Error> {
         let v = self.i64(idx)?;
         u32::try_from(v).map_err(|_| self.invalid(idx, format!("{v} is out of range")))
+    }
+}
+
+/// The columns of `row` from `first` on, as a row of their own: for a
+/// join, whose second record's columns follow the first's.
+pub(crate) struct Tail<'a, R> {
+    pub row: &'a R,
+    pub first: usize,
+}
+
+impl<R: Columns> Columns for Tail<'_, R> {
+    type Error = R::Error;
+    fn i64(&self, idx: usize) -> Result<i64, R::Error> {
+        self.row.i64(self.first + idx)
+    }
+    fn opt_i64(&self, idx: usize) -> Result<Option<i64>, R::Error> {
+        self.row.opt_i64(self.first + idx)
+    }
+    fn text(&self, idx: usize) -> Result<String, R::Error> {
+        self.row.text(self.first + idx)
+    }
+    fn opt_text(&self, idx: usize) -> Result<Option<String>, R::Error> {
+        self.row.opt_text(self.first + idx)
+    }
+    fn bytes(&self, idx: usize) -> Result<Vec<u8>, R::Error> {
+        self.row.bytes(self.first + idx)
+    }
+    fn invalid(&self, idx: usize, why: String) -> R::Error {
+        self.row.invalid(self.first + idx, why)
     }
 }
 
@@ -129,6 +164,11 @@ pub(crate) fn token<R: Columns>(r: &R) -> Result<TokenRecord, R::Error> {
         created_at: r.i64(3)?,
         expires_at: r.opt_i64(4)?,
     })
+}
+
+/// A token and its user, from `token_user_columns!`.
+pub(crate) fn token_and_user<R: Columns>(r: &R) -> Result<(TokenRecord, UserRecord), R::Error> {
+    Ok((token(r)?, user(&Tail { row: r, first: 5 })?))
 }
 
 /// A folder from `folder_columns!`.

@@ -130,3 +130,75 @@ async fn refusals_use_oauth_error_shape() {
     }
     s.stop().await;
 }
+
+fn grant<'a>(client_id: &'a str, secret: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+        ("box_subject_type", "enterprise"),
+        ("box_subject_id", "1"),
+    ]
+}
+
+/// Each app has a budget of grants, spent by right and wrong secrets
+/// alike; over it, 429 in OAuth's shape with `Retry-After`, while another
+/// app still gets its tokens. A made-up client id is refused as before.
+#[tokio::test]
+async fn grants_over_an_apps_budget_answer_429_with_retry_after() {
+    let s = TestServer::start(|o| {
+        o.service.oauth_grant_limit = boxup_server::http::RateLimit::new(0.01, Some(3)).unwrap()
+    })
+    .await;
+    let admin = Admin::open(&s.data_dir, None).await.unwrap();
+    admin.add_user("svc", None, None).await.unwrap();
+    let (a, b) = (
+        admin.add_app("a", "svc", None).await.unwrap(),
+        admin.add_app("b", "svc", None).await.unwrap(),
+    );
+    let (a_id, a_secret) = (a.app.client_id.as_str(), a.client_secret.as_str());
+    let (b_id, b_secret) = (b.app.client_id.as_str(), b.client_secret.as_str());
+
+    assert_eq!(
+        form(&s, "/oauth2/token", &grant(a_id, a_secret)).await.0,
+        200
+    );
+    let (status, err) = form(&s, "/oauth2/token", &grant(a_id, "wrong")).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_client"))
+    );
+    assert_eq!(
+        form(&s, "/oauth2/token", &grant(a_id, a_secret)).await.0,
+        200
+    );
+
+    let over = s
+        .send(
+            s.client
+                .post(s.url("/oauth2/token"))
+                .form(&grant(a_id, a_secret)),
+        )
+        .await;
+    assert_eq!(over.status(), 429);
+    let retry_after: u64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1, "{retry_after}");
+    let err: Value = over.json().await.unwrap();
+    assert_eq!(err["error"], "rate_limit_exceeded", "{err}");
+    assert!(err["error_description"].is_string(), "{err}");
+
+    assert_eq!(
+        form(&s, "/oauth2/token", &grant(b_id, b_secret)).await.0,
+        200
+    );
+    let (status, err) = form(&s, "/oauth2/token", &grant("no-such-app", "x")).await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_client"))
+    );
+    s.stop().await;
+}

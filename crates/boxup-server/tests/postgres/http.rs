@@ -76,7 +76,8 @@ pub(crate) async fn sessions_files_and_isolation_over_postgres() {
 
 /// The database goes away mid-upload: requests answer 503 with
 /// `Retry-After` and Box's error object, nothing is half-listed, and once
-/// it is back the same requests succeed and the file commits.
+/// it is back the same requests succeed and the file commits. The
+/// failures show in `/metrics`.
 pub(crate) async fn an_unreachable_database_is_503_and_the_upload_completes_when_back() {
     let (db, url) = fresh_database().await;
     let mut url = Url::parse(&url).unwrap();
@@ -92,6 +93,20 @@ pub(crate) async fn an_unreachable_database_is_503_and_the_upload_completes_when
     let read = format!("{API}/folders/0");
     t.upload_across_an_outage(forwarder.cut(), forwarder.restore(), &[&read])
         .await;
+    // The refused requests were counted as the metadata store's failures
+    // (at least the part and the read that answered 503).
+    let scrape = t.send(t.client.get(t.url("/metrics"))).await;
+    let text = scrape.text().await.unwrap();
+    let unavailable: f64 = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("boxup_store_errors_total{")
+                && l.contains(r#"store="metadata""#)
+                && l.contains(r#"kind="unavailable""#)
+        })
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum();
+    assert!(unavailable >= 2.0, "{text}");
     t.stop().await;
     drop(forwarder);
     drop_database(&db).await;

@@ -104,6 +104,17 @@ enum TokenCmd {
     List { login: Option<String> },
     /// Revokes a token by its id (`tok_…`): the next request with it is 401.
     Revoke { id: String },
+    /// Sets when a token stops working: now (the next request with it is
+    /// 401, as when it expires), or after --in.
+    Expire {
+        id: String,
+        /// How long from now it keeps working (e.g. 1h, 7d); default: not at all.
+        #[arg(long = "in", value_parser = humantime::parse_duration)]
+        after: Option<Duration>,
+        /// Never expire instead.
+        #[arg(long, conflicts_with = "after")]
+        never: bool,
+    },
 }
 
 /// A quota in bytes; `None`: unlimited.
@@ -207,6 +218,17 @@ pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<()> {
         What::Token(TokenCmd::Revoke { id }) => {
             admin.revoke_token(&id).await?;
             eprintln!("token {id} revoked");
+        }
+        What::Token(TokenCmd::Expire { id, after, never }) => {
+            let expires_at = if never {
+                None
+            } else {
+                let after = i64::try_from(after.unwrap_or_default().as_secs())
+                    .context("--in is too long")?;
+                Some(boxup_server::service::now().saturating_add(after))
+            };
+            admin.set_token_expiry(&id, expires_at).await?;
+            eprintln!("token {id}{}", expiry(expires_at));
         }
     }
     Ok(())

@@ -76,6 +76,24 @@ pub(crate) struct ServeArgs {
     /// JWT grant of an app added with `boxup admin app add`) works.
     #[arg(long, env = "BOXUP_OAUTH_TOKEN_TTL", default_value = "60m", value_parser = humantime::parse_duration)]
     oauth_token_ttl: Duration,
+    /// Each OAuth app's budget at /oauth2/token, in grants per second
+    /// (fractions allowed); over it, grants answer 429 with Retry-After.
+    /// Every grant checks a password hash, so this is always on.
+    #[arg(
+        long,
+        env = "BOXUP_OAUTH_RATE_LIMIT",
+        value_name = "GRANTS_PER_SECOND",
+        default_value_t = 1.0
+    )]
+    oauth_rate_limit: f64,
+    /// How many grants an app may get at once under --oauth-rate-limit.
+    #[arg(
+        long,
+        env = "BOXUP_OAUTH_RATE_LIMIT_BURST",
+        value_name = "N",
+        default_value_t = 30
+    )]
+    oauth_rate_limit_burst: u32,
     /// How often expired sessions and garbage are swept.
     #[arg(long, env = "BOXUP_SWEEP_EVERY", default_value = "60s", value_parser = humantime::parse_duration)]
     sweep_every: Duration,
@@ -255,6 +273,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             session_ttl_secs: args.session_ttl.as_secs() as i64,
             recent_parts_budget: args.frontier_memory,
             oauth_token_ttl_secs: args.oauth_token_ttl.as_secs() as i64,
+            oauth_grant_limit: RateLimit::new(
+                args.oauth_rate_limit,
+                Some(args.oauth_rate_limit_burst),
+            )
+            .map_err(|e| anyhow::anyhow!("invalid --oauth-rate-limit: {e}"))?,
         },
         sweep_every: args.sweep_every,
         database_url: args.database_url.clone(),

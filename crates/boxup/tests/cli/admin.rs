@@ -124,6 +124,26 @@ async fn users_tokens_and_quotas_from_the_admin_cli() {
     let err: Value = over.json().await.unwrap();
     assert_eq!(err["code"], "storage_limit_exceeded", "{err}");
 
+    // Expired by the operator: the next request is 401; given a later
+    // deadline, or none, it works again until then.
+    let expired = admin(dir, &["token", "expire", &id]).await.ok();
+    assert!(expired.stderr.contains(", expires "), "{}", expired.stderr);
+    assert_eq!(me(&server, &secret).await.status(), 401);
+    admin(dir, &["token", "expire", &id, "--in", "1h"])
+        .await
+        .ok();
+    assert_eq!(me(&server, &secret).await.status(), 200);
+    let listed = admin(dir, &["token", "list"]).await.ok();
+    let line = listed.stdout.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(!line.contains("\tnever\t"), "{line}");
+    admin(dir, &["token", "expire", &id, "--never"]).await.ok();
+    let listed = admin(dir, &["token", "list"]).await.ok();
+    let line = listed.stdout.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(line.contains("\tnever\t"), "{line}");
+    assert_eq!(me(&server, &secret).await.status(), 200);
+    let unknown = admin(dir, &["token", "expire", "tok_000000000000"]).await;
+    assert_eq!(unknown.code(), Some(1), "{unknown:?}");
+
     // Revoked: the next request is 401, with Box's WWW-Authenticate.
     admin(dir, &["token", "revoke", &id]).await.ok();
     let resp = me(&server, &secret).await;

@@ -118,6 +118,7 @@ impl PostgresMetadataStore {
         Ok(PostgresMetadataStore {
             pool,
             schema: options.schema,
+            failures: Default::default(),
         })
     }
 
@@ -141,7 +142,7 @@ impl PostgresMetadataStore {
                     tracing::debug!(attempt, error = ?e, "retrying a PostgreSQL transaction");
                     attempt += 1;
                 }
-                Err(e) => return Err(e.into_store()),
+                Err(e) => return self.failures.report("write", Err(e.into_store())),
             }
         }
     }
@@ -153,9 +154,9 @@ impl PostgresMetadataStore {
         F: for<'c> Fn(&'c mut PgConnection, &'c A) -> BoxFuture<'c, DbResult<T>> + Send + Sync,
     {
         let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-        self.transaction(begin, args, &f)
-            .await
-            .map_err(DbError::into_store)
+        let result = self.transaction(begin, args, &f).await;
+        self.failures
+            .report("read", result.map_err(DbError::into_store))
     }
 
     /// One attempt: `begin`, `f`, then commit, or roll back on `Err`. The
@@ -195,7 +196,8 @@ impl PostgresMetadataStore {
             f(&mut conn, args).await
         }
         .await;
-        result.map_err(DbError::into_store)
+        self.failures
+            .report("statement", result.map_err(DbError::into_store))
     }
 }
 

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::PostgresMetadataStore;
-use crate::store::rows::{self, app_columns, token_columns, user_columns};
+use crate::store::rows::{self, app_columns, token_columns, token_user_columns, user_columns};
 use crate::store::{
     AppRecord, CredentialStore, StoreResult, TokenRecord, UserId, UserRecord, quota_column,
     quota_value,
@@ -35,18 +35,22 @@ impl CredentialStore for PostgresMetadataStore {
         .await
     }
 
-    async fn find_token(&self, secret_sha256: &str) -> StoreResult<Option<TokenRecord>> {
+    async fn find_token(
+        &self,
+        secret_sha256: &str,
+    ) -> StoreResult<Option<(TokenRecord, UserRecord)>> {
         self.single(secret_sha256, |c, hash| {
             Box::pin(async move {
                 let row = sqlx::query(concat!(
                     "SELECT ",
-                    token_columns!(),
-                    " FROM access_tokens WHERE secret_sha256 = $1"
+                    token_user_columns!(),
+                    " FROM access_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.secret_sha256 = $1"
                 ))
                 .bind(hash)
                 .fetch_optional(&mut *c)
                 .await?;
-                row.as_ref().map(rows::token).transpose()
+                row.as_ref().map(rows::token_and_user).transpose()
             })
         })
         .await
@@ -75,6 +79,20 @@ impl CredentialStore for PostgresMetadataStore {
             Box::pin(async move {
                 let done = sqlx::query("DELETE FROM access_tokens WHERE id = $1")
                     .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        })
+        .await
+    }
+
+    async fn set_token_expiry(&self, id: &str, expires_at: Option<i64>) -> StoreResult<bool> {
+        self.single(&(id, expires_at), |c, (id, expires_at)| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE access_tokens SET expires_at = $2 WHERE id = $1")
+                    .bind(*id)
+                    .bind(*expires_at)
                     .execute(&mut *c)
                     .await?;
                 Ok(done.rows_affected() == 1)

@@ -135,6 +135,8 @@ impl Default for PostgresOptions {
 pub struct PostgresMetadataStore {
     pool: PgPool,
     schema: Option<String>,
+    /// Told of every failed transaction or statement.
+    failures: crate::store::FailureHook,
 }
 
 impl std::fmt::Debug for PostgresMetadataStore {
@@ -157,6 +159,10 @@ impl PostgresMetadataStore {
 
 #[async_trait]
 impl MetadataStore for PostgresMetadataStore {
+    fn on_failure(&self, f: crate::store::FailureFn) {
+        self.failures.set(f);
+    }
+
     async fn ensure_user(&self, login: &str, name: &str) -> StoreResult<UserRecord> {
         self.write(&(login, name), |c, (login, name)| {
             Box::pin(items::ensure_user(c, login, name))

@@ -38,6 +38,7 @@ impl SqliteMetadataStore {
                 conns: readers,
                 next: AtomicUsize::new(0),
             }),
+            failures: Default::default(),
         })
     }
 
@@ -87,10 +88,15 @@ impl SqliteMetadataStore {
             }
             result
         });
-        match task.await {
+        let result = match task.await {
             Ok(result) => result.map_err(DbError::into_store),
             Err(e) => Err(StoreError::backend(format!("store task failed: {e}"))),
-        }
+        };
+        let op = match behavior {
+            TransactionBehavior::Deferred => "read",
+            _ => "write",
+        };
+        self.failures.report(op, result)
     }
 
     /// A write transaction (`BEGIN IMMEDIATE`).

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use rusqlite::OptionalExtension;
 
 use super::SqliteMetadataStore;
-use crate::store::rows::{self, app_columns, token_columns, user_columns};
+use crate::store::rows::{self, app_columns, token_columns, token_user_columns, user_columns};
 use crate::store::{
     AppRecord, CredentialStore, StoreResult, TokenRecord, UserId, UserRecord, quota_column,
     quota_value,
@@ -25,18 +25,22 @@ impl CredentialStore for SqliteMetadataStore {
         .await
     }
 
-    async fn find_token(&self, secret_sha256: &str) -> StoreResult<Option<TokenRecord>> {
+    async fn find_token(
+        &self,
+        secret_sha256: &str,
+    ) -> StoreResult<Option<(TokenRecord, UserRecord)>> {
         let hash = secret_sha256.to_owned();
         self.read(move |tx| {
             Ok(tx
                 .query_row(
                     concat!(
                         "SELECT ",
-                        token_columns!(),
-                        " FROM access_tokens WHERE secret_sha256 = ?1"
+                        token_user_columns!(),
+                        " FROM access_tokens t JOIN users u ON u.id = t.user_id \
+                         WHERE t.secret_sha256 = ?1"
                     ),
                     [hash],
-                    |row| rows::token(row),
+                    |row| rows::token_and_user(row),
                 )
                 .optional()?)
         })
@@ -62,6 +66,17 @@ impl CredentialStore for SqliteMetadataStore {
         let id = id.to_owned();
         self.write(move |tx| Ok(tx.execute("DELETE FROM access_tokens WHERE id = ?1", [id])? == 1))
             .await
+    }
+
+    async fn set_token_expiry(&self, id: &str, expires_at: Option<i64>) -> StoreResult<bool> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            Ok(tx.execute(
+                "UPDATE access_tokens SET expires_at = ?2 WHERE id = ?1",
+                rusqlite::params![id, expires_at],
+            )? == 1)
+        })
+        .await
     }
 
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {

@@ -57,6 +57,8 @@ pub struct SqliteMetadataStore {
     conn: Arc<Mutex<Connection>>,
     /// Read-only connections for read transactions (see `conn.rs`).
     readers: Arc<conn::Readers>,
+    /// Told of every failed transaction.
+    failures: crate::store::FailureHook,
 }
 
 impl std::fmt::Debug for SqliteMetadataStore {
@@ -123,6 +125,10 @@ fn new_id(tx: &Transaction<'_>, table: &str) -> DbResult<i64> {
 
 #[async_trait]
 impl MetadataStore for SqliteMetadataStore {
+    fn on_failure(&self, f: crate::store::FailureFn) {
+        self.failures.set(f);
+    }
+
     async fn ensure_user(&self, login: &str, name: &str) -> StoreResult<UserRecord> {
         let (login, name) = (login.to_owned(), name.to_owned());
         self.write(move |tx| {

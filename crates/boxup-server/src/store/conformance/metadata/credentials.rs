@@ -34,8 +34,16 @@ pub async fn check_tokens(store: &dyn MetadataStore) {
     store.insert_token(&h2, &second).await.unwrap();
     store.insert_token(&h3, &bobs).await.unwrap();
 
-    assert_eq!(store.find_token(&h1).await.unwrap(), Some(first.clone()));
-    assert_eq!(store.find_token(&h2).await.unwrap(), Some(second.clone()));
+    let ada_user = store.get_user(ada).await.unwrap().unwrap();
+    let bob_user = store.get_user(bob).await.unwrap().unwrap();
+    assert_eq!(
+        store.find_token(&h1).await.unwrap(),
+        Some((first.clone(), ada_user.clone()))
+    );
+    assert_eq!(
+        store.find_token(&h2).await.unwrap(),
+        Some((second.clone(), ada_user.clone()))
+    );
     assert_eq!(store.find_token(&sha256_hex()).await.unwrap(), None);
     // The id is public, not a secret: it finds nothing.
     assert_eq!(store.find_token(&a1).await.unwrap(), None);
@@ -65,7 +73,22 @@ pub async fn check_tokens(store: &dyn MetadataStore) {
     assert!(!store.revoke_token(&a1).await.unwrap(), "revoked twice");
     assert_eq!(store.find_token(&h1).await.unwrap(), None);
     assert_eq!(store.list_tokens(Some(ada)).await.unwrap(), vec![second]);
-    assert_eq!(store.find_token(&h3).await.unwrap(), Some(bobs));
+    assert_eq!(
+        store.find_token(&h3).await.unwrap(),
+        Some((bobs.clone(), bob_user.clone()))
+    );
+
+    // An expiry can be set, moved and lifted; the record shows it.
+    assert!(store.set_token_expiry(&b1, Some(NOW + 5)).await.unwrap());
+    let (cut, _) = store.find_token(&h3).await.unwrap().unwrap();
+    assert_eq!(cut.expires_at, Some(NOW + 5));
+    assert!(cut.is_live(NOW + 4) && !cut.is_live(NOW + 5));
+    assert!(store.set_token_expiry(&b1, None).await.unwrap());
+    assert_eq!(store.find_token(&h3).await.unwrap(), Some((bobs, bob_user)));
+    assert!(
+        !store.set_token_expiry(&a1, Some(NOW)).await.unwrap(),
+        "a revoked token"
+    );
 }
 
 pub async fn check_users_and_quotas(store: &dyn MetadataStore) {

@@ -1,10 +1,14 @@
-//! Per-user request budgets (`boxup serve --rate-limit`): one client
-//! running many parallel part uploads, or a loop gone wrong, should not be
-//! able to starve every other user of one server. Off by default.
+//! Request budgets, as token buckets (governor's GCRA) kept per key.
 //!
-//! The budget is a token bucket per user (governor's GCRA, keyed by the
-//! user's id), checked where a request is authenticated: the [`Caller`]
-//! extractor, which every authenticated route goes through. So requests
+//! Two budgets use them. Per user (`boxup serve --rate-limit`): one client
+//! running many parallel part uploads, or a loop gone wrong, should not be
+//! able to starve every other user of one server; off by default. Per OAuth
+//! app at the token endpoint (`--oauth-rate-limit`, always on; see
+//! `service/grant_budget.rs`).
+//!
+//! The user budget is keyed by the user's id and checked where a request
+//! is authenticated: the [`Caller`] extractor, which every authenticated
+//! route goes through. So requests
 //! without a user (`/healthz`, signed download links, the web page) are
 //! never limited, and a bad token still answers 401, not 429. Over budget,
 //! the answer is Box's `429 rate_limit_exceeded` with a `Retry-After` in
@@ -14,10 +18,12 @@
 //! The limiter is in memory: each replica of a scale-out deployment keeps
 //! its own budgets, so a user's effective limit is the per-replica limit
 //! times the number of replicas the load balancer spreads them over. It
-//! holds one small entry per user seen since start.
+//! holds one small entry per key seen since start, so keys must come from
+//! a bounded set (users and apps that exist, never what a request claims).
 //!
 //! [`Caller`]: crate::service::Caller
 
+use std::hash::Hash;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -28,7 +34,7 @@ use governor::{Quota, RateLimiter};
 
 use crate::store::UserId;
 
-/// A per-user budget: `per_second` requests a second on average, with
+/// A budget: `per_second` requests a second on average, with
 /// bursts of up to `burst` requests at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
@@ -67,32 +73,35 @@ impl RateLimit {
     }
 }
 
-/// The budgets of every user, on `C`'s clock (a fake one in tests).
-pub struct UserRateLimiter<C: Clock = DefaultClock> {
-    limiter: RateLimiter<UserId, DashMapStateStore<UserId>, C, NoOpMiddleware<C::Instant>>,
+/// One budget per key, on `C`'s clock (a fake one in tests).
+pub struct KeyedRateLimiter<K: Hash + Eq + Clone, C: Clock = DefaultClock> {
+    limiter: RateLimiter<K, DashMapStateStore<K>, C, NoOpMiddleware<C::Instant>>,
     clock: C,
 }
 
-impl UserRateLimiter {
+/// The budgets of every user.
+pub type UserRateLimiter<C = DefaultClock> = KeyedRateLimiter<UserId, C>;
+
+impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
     pub fn new(limit: RateLimit) -> Self {
         Self::with_clock(limit, DefaultClock::default())
     }
 }
 
-impl<C: Clock + Clone> UserRateLimiter<C> {
+impl<K: Hash + Eq + Clone, C: Clock + Clone> KeyedRateLimiter<K, C> {
     pub fn with_clock(limit: RateLimit, clock: C) -> Self {
-        UserRateLimiter {
+        KeyedRateLimiter {
             limiter: RateLimiter::dashmap_with_clock(limit.quota(), clock.clone()),
             clock,
         }
     }
 
-    /// Takes one request from `user`'s budget; over budget, `Err` holds
+    /// Takes one request from `key`'s budget; over budget, `Err` holds
     /// the `Retry-After` to answer: whole seconds until the next request
     /// would be allowed, rounded up, and at least 1 (a `Retry-After: 0`
     /// would invite an immediate retry that fails again).
-    pub fn check(&self, user: UserId) -> Result<(), u64> {
-        self.limiter.check_key(&user).map_err(|not_until| {
+    pub fn check(&self, key: &K) -> Result<(), u64> {
+        self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             secs.max(1)
@@ -120,30 +129,30 @@ mod tests {
         let (l, clock) = limiter(5.0, 5);
         let alice = UserId(1);
         for _ in 0..5 {
-            assert_eq!(l.check(alice), Ok(()));
+            assert_eq!(l.check(&alice), Ok(()));
         }
         // One request comes back every 200 ms: rounded up to 1 s.
-        assert_eq!(l.check(alice), Err(1));
+        assert_eq!(l.check(&alice), Err(1));
         // Another user has a budget of their own.
-        assert_eq!(l.check(UserId(2)), Ok(()));
+        assert_eq!(l.check(&UserId(2)), Ok(()));
         clock.advance(Duration::from_millis(200));
-        assert_eq!(l.check(alice), Ok(()));
-        assert_eq!(l.check(alice), Err(1));
+        assert_eq!(l.check(&alice), Ok(()));
+        assert_eq!(l.check(&alice), Err(1));
         // Waiting the whole Retry-After refills at least one request.
         clock.advance(Duration::from_secs(1));
-        assert_eq!(l.check(alice), Ok(()));
+        assert_eq!(l.check(&alice), Ok(()));
     }
 
     #[test]
     fn retry_after_rounds_up_whole_seconds() {
         // One request every 2.5 s.
         let (l, clock) = limiter(0.4, 1);
-        assert_eq!(l.check(UserId(1)), Ok(()));
-        assert_eq!(l.check(UserId(1)), Err(3));
+        assert_eq!(l.check(&UserId(1)), Ok(()));
+        assert_eq!(l.check(&UserId(1)), Err(3));
         clock.advance(Duration::from_millis(1500));
-        assert_eq!(l.check(UserId(1)), Err(1));
+        assert_eq!(l.check(&UserId(1)), Err(1));
         clock.advance(Duration::from_secs(1));
-        assert_eq!(l.check(UserId(1)), Ok(()));
+        assert_eq!(l.check(&UserId(1)), Ok(()));
     }
 
     #[test]
