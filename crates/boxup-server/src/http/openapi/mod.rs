@@ -37,6 +37,7 @@ use super::{downloads, files, folders, metrics, oauth, routes, sessions};
 #[allow(dead_code)] // Only its schema is used; multipart.rs parses the body.
 pub(super) struct UploadForm {
     /// JSON: `{"name": …, "parent": {"id": …}}` (`UploadAttributes`).
+    #[schema(example = r#"{"name": "Contract.pdf", "parent": {"id": "0"}}"#)]
     attributes: String,
     /// The file's bytes.
     #[schema(value_type = String, format = Binary)]
