@@ -2,7 +2,8 @@
 # Fuzzes a fresh `boxup serve` with schemathesis, driven by the server's own
 # OpenAPI document (/openapi.json): generated requests to every documented
 # operation must never answer 5xx, and every answer must match the document
-# (an error answer: Box's error object, `ClientError`).
+# (an error answer: Box's error object, `ClientError`, or at the OAuth
+# endpoints OAuth's `OAuth2Error`).
 #
 #   tests/schemathesis/run.sh [extra `st run` arguments]
 #
@@ -66,10 +67,14 @@ start_test_server schemathesis "$work_dir" \
     --shutdown-grace 2s || exit 2
 url="$SERVER_URL"
 
-# 3. The fuzzing run: bounded and seeded, one worker (2-core CI).
+# 3. The fuzzing run: bounded and seeded, one worker (2-core CI). Every
+# phase, named so that a change of schemathesis's defaults cannot drop one:
+# the stateful phase chains requests along the document's links (a new
+# folder's, session's or file's id into the operations on it).
 set +e
 "$VENV/bin/st" run "$url/openapi.json" \
     --header "Authorization: Bearer schemathesis-token" \
+    --phases examples,coverage,fuzzing,stateful \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "${ST_MAX_EXAMPLES:-50}" \
     --seed "${ST_SEED:-20260101}" \

@@ -13,10 +13,13 @@ use super::UploadPart;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateUploadSessionRequest {
     /// The folder the new file goes in (`"0"` for the root).
+    #[cfg_attr(feature = "openapi", schema(example = "0"))]
     pub folder_id: String,
     /// Size of the whole file in bytes; it fixes the part grid.
+    #[cfg_attr(feature = "openapi", schema(example = 104857600))]
     pub file_size: u64,
     /// Name of the new file.
+    #[cfg_attr(feature = "openapi", schema(example = "Project.mov"))]
     pub file_name: String,
 }
 
@@ -66,6 +69,7 @@ pub struct CommitRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ParentRef {
     /// The folder's id.
+    #[cfg_attr(feature = "openapi", schema(example = "0"))]
     #[serde(deserialize_with = "id_string_or_number")]
     pub id: String,
 }
@@ -89,6 +93,7 @@ fn id_string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String,
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreateFolderRequest {
     /// Name of the new folder.
+    #[cfg_attr(feature = "openapi", schema(example = "New Folder"))]
     pub name: String,
     /// The folder to create it in.
     pub parent: ParentRef,

@@ -46,6 +46,22 @@ pub(super) async fn redirect(
 }
 
 /// `GET /downloads/{token}`: the bytes, for whoever holds the link.
+#[utoipa::path(get, path = "/downloads/{token}", tag = "Files",
+    params(("token" = String, Path,
+            description = "The signed, expiring token of a `GET /2.0/files/{id}/content` redirect"),
+        ("range" = Option<String>, Header,
+            description = "One byte range, `bytes=FIRST-[LAST]` or `bytes=-SUFFIX`; \
+                anything else is ignored and the whole file served")),
+    responses((status = 200, description = "The file version's bytes (with ETag, Digest, \
+            Content-Disposition, Accept-Ranges)", content_type = "application/octet-stream",
+            body = Vec<u8>),
+        (status = 206, description = "The range's bytes (Content-Range)",
+            content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, description = "The link is not valid or has expired", body = BoxError),
+        (status = 404, description = "The file or version is gone", body = BoxError),
+        (status = 416, description = "The range is outside the file (Content-Range: bytes */SIZE)",
+            body = BoxError)),
+    security(()))]
 pub(super) async fn by_link(
     State(s): State<AppState>,
     Id(token): Id,

@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::extract::connect_info::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, header as h};
 use axum::response::{IntoResponse, Response};
-use boxup_protocol::ErrorKind;
+use boxup_protocol::{BoxError, ErrorKind};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -51,6 +51,12 @@ impl std::fmt::Debug for MetricsAccess {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "Operations",
+    responses((status = 200, description = "The series, in the OpenMetrics text format",
+            content_type = "application/openmetrics-text", body = String),
+        (status = 404, description = "Not the metrics token, or not a loopback peer: \
+            as if the route did not exist", body = BoxError)),
+    security(("metricsToken" = []), ()))]
 pub(super) async fn scrape(
     State(s): State<AppState>,
     peer: Option<Extension<ConnectInfo<PeerAddr>>>,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub use crate::rate_limit::{RateLimit, UserRateLimiter};
 pub use cors::CorsOrigins;
 pub use metrics::MetricsAccess;
-pub use routes::router;
+pub use routes::{route_paths, router};
 pub use web::{CONTENT_SECURITY_POLICY, PeerAddr};
 
 use crate::service::UploadService;

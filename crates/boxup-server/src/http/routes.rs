@@ -1,12 +1,16 @@
 //! Every route, in one table. Each API route is served under both `/2.0`
 //! and `/api/2.0` (docs/protocol.md §1.2): SDK generations disagree on where the
 //! prefix goes, and users point both base URLs at one origin.
+//!
+//! The tables are built through [`Routes`], which remembers each path, so
+//! that [`route_paths`] can list them for the OpenAPI test (a route added here
+//! without its `#[utoipa::path]` fails it).
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use boxup_protocol::ErrorKind;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePath;
@@ -20,8 +24,44 @@ use crate::error::ApiError;
 /// The largest commit or plan body: room for `MAX_PARTS` parts in verbose JSON.
 const COMMIT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-fn api() -> Router<AppState> {
-    Router::new()
+/// The prefixes the API routes are served under; the first is the one the
+/// OpenAPI document describes.
+const API_PREFIXES: [&str; 2] = ["/2.0", "/api/2.0"];
+
+/// A router that remembers the paths of its routes.
+struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Routes {
+            router: Router::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    fn route(mut self, path: &'static str, methods: MethodRouter<AppState>) -> Self {
+        self.paths.push(path);
+        self.router = self.router.route(path, methods);
+        self
+    }
+}
+
+/// Every path the router serves, API routes under their first prefix only
+/// (the others serve the same routes): what the OpenAPI test checks the
+/// document against.
+pub fn route_paths() -> Vec<String> {
+    let api = api().paths.into_iter();
+    let api = api.map(|p| format!("{}{p}", API_PREFIXES[0]));
+    api.chain(unprefixed().paths.into_iter().map(str::to_owned))
+        .collect()
+}
+
+/// The API, served under each of [`API_PREFIXES`].
+fn api() -> Routes {
+    Routes::new()
         // Upload sessions (upload host).
         .route("/files/upload_sessions", post(sessions::create))
         .route(
@@ -77,31 +117,37 @@ fn api() -> Router<AppState> {
         .route("/folders/{id}/copy", post(folders::copy))
         // Users.
         .route("/users/me", get(folders::me))
-        .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// The whole application.
-pub fn router(state: AppState) -> Router {
-    let cors_origins = state.cors_origins.clone();
-    let series = state.service.metrics().clone();
-    let api = api();
-    let routes = Router::new()
-        .nest("/2.0", api.clone())
-        .nest("/api/2.0", api)
+/// The routes outside the API prefixes.
+fn unprefixed() -> Routes {
+    Routes::new()
         // Signed download links: no bearer token (docs/protocol.md §5.4).
         .route("/downloads/{token}", get(downloads::by_link))
         .route("/healthz", get(healthz).options(healthz))
-        // The OpenAPI 3.1 document of the `/2.0` routes (http/openapi.rs).
+        // The OpenAPI 3.1 document of these routes (http/openapi/).
         .route("/openapi.json", get(openapi::serve))
         // OAuth 2.0 for apps (no prefix and no bearer token, as at Box).
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/revoke", post(oauth::revoke))
         // Prometheus; token or loopback only (http/metrics.rs).
         .route("/metrics", get(metrics::scrape))
-        // The page for people (crate boxup-web), outside the API prefixes.
+        // The page for people (crate boxup-web); not in the OpenAPI document.
         .route("/", get(web::index))
         .route("/web/dev-token", post(web::dev_token))
         .route("/web/{name}", get(web::asset))
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let cors_origins = state.cors_origins.clone();
+    let series = state.service.metrics().clone();
+    let api = api().router.method_not_allowed_fallback(method_not_allowed);
+    let routes = API_PREFIXES
+        .into_iter()
+        .fold(unprefixed().router, |routes, prefix| {
+            routes.nest(prefix, api.clone())
+        })
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Inside routing, where the matched route template is known.
@@ -125,7 +171,11 @@ pub fn router(state: AppState) -> Router {
 
 /// Liveness for load balancers. Deliberately unauthenticated: it reveals
 /// nothing but that the process answers.
-async fn healthz() -> impl IntoResponse {
+#[utoipa::path(method(get, options), path = "/healthz", tag = "Operations",
+    responses((status = 200, description = "The process answers: `{\"status\": \"ok\"}`",
+        content_type = "application/json", body = Object)),
+    security(()))]
+pub(super) async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 

@@ -25,8 +25,7 @@ use std::collections::HashMap;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::tokens::{issue_token, secret_sha256};
 use super::{UploadService, now};
@@ -75,6 +74,23 @@ impl OAuthError {
     }
 }
 
+/// `POST /oauth2/token`'s answer (Box's `AccessToken`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccessToken {
+    /// The bearer token for the API.
+    pub access_token: String,
+    /// Its lifetime in seconds.
+    pub expires_in: i64,
+    /// Always `bearer`.
+    #[schema(example = "bearer")]
+    pub token_type: String,
+    /// Always empty: a token is not restricted to some files.
+    #[schema(value_type = Vec<Object>)]
+    pub restricted_to: Vec<serde_json::Value>,
+    /// Always `urn:ietf:params:oauth:token-type:access_token`.
+    pub issued_token_type: String,
+}
+
 type Form = HashMap<String, String>;
 
 fn field<'a>(form: &'a Form, name: &str) -> Result<&'a str, OAuthError> {
@@ -117,7 +133,11 @@ impl UploadService {
     /// `POST /oauth2/token`: an access token for a client credentials or
     /// JWT bearer grant. `own_token_url` is this server's token URL, also
     /// accepted as a JWT audience.
-    pub async fn oauth_token(&self, form: &Form, own_token_url: &str) -> Result<Value, OAuthError> {
+    pub async fn oauth_token(
+        &self,
+        form: &Form,
+        own_token_url: &str,
+    ) -> Result<AccessToken, OAuthError> {
         let grant = field(form, "grant_type")?;
         if grant != CLIENT_CREDENTIALS && grant != JWT_BEARER {
             return Err(OAuthError::UnsupportedGrantType);
@@ -136,13 +156,13 @@ impl UploadService {
         let ttl = self.config.oauth_token_ttl_secs;
         let label = format!("oauth:{}", app.client_id);
         let token = issue_token(self.meta.as_ref(), &user, &label, Some(ttl)).await?;
-        Ok(json!({
-            "access_token": token.secret,
-            "expires_in": ttl,
-            "token_type": "bearer",
-            "restricted_to": [],
-            "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-        }))
+        Ok(AccessToken {
+            access_token: token.secret,
+            expires_in: ttl,
+            token_type: "bearer".to_owned(),
+            restricted_to: Vec::new(),
+            issued_token_type: "urn:ietf:params:oauth:token-type:access_token".to_owned(),
+        })
     }
 
     /// `POST /oauth2/revoke`: forgets `token` if this client's credentials

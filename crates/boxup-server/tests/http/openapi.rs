@@ -1,38 +1,24 @@
 //! `GET /openapi.json`: the generated OpenAPI 3.1 document matches the
-//! router. Every `/2.0` route (listed here as in routes.rs) is documented
-//! with its methods; every documented operation reaches a handler (no 404
-//! "No such endpoint", no 405); and every method the document leaves out of
-//! a documented path is one the router refuses (405), so a route added to
-//! the router without its `#[utoipa::path]` fails here.
+//! router. Every path routes.rs serves (`boxup_server::http::route_paths`)
+//! but the page's is documented, and nothing else; every documented
+//! operation reaches a handler (no 404 "No such endpoint", no 405); and
+//! every method the document leaves out of a documented path is one the
+//! router refuses (405), so a route added to the router without its
+//! `#[utoipa::path]` fails here. The links lead to documented operations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 use crate::common::*;
 
-/// Every route of routes.rs's `api()` under `/2.0`, with its methods.
-const API_ROUTES: &[(&str, &[&str])] = &[
-    ("/2.0/files/upload_sessions", &["post"]),
-    ("/2.0/files/{id}/upload_sessions", &["post"]),
-    ("/2.0/files/upload_sessions/{id}", &["get", "put", "delete"]),
-    ("/2.0/files/upload_sessions/{id}/parts", &["get"]),
-    ("/2.0/files/upload_sessions/{id}/commit", &["post"]),
-    ("/2.0/files/upload_sessions/{id}/log", &["post"]),
-    ("/2.0/files/upload_sessions/{id}/plan", &["post"]),
-    ("/2.0/files/content", &["post", "options"]),
-    ("/2.0/files/{id}/content", &["get", "post", "options"]),
-    ("/2.0/files/{id}", &["get", "put", "delete"]),
-    ("/2.0/files/{id}/copy", &["post"]),
-    ("/2.0/folders", &["post"]),
-    ("/2.0/folders/{id}", &["get", "put", "delete"]),
-    ("/2.0/folders/{id}/items", &["get"]),
-    ("/2.0/folders/{id}/copy", &["post"]),
-    ("/2.0/users/me", &["get"]),
-];
-
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "options"];
+
+/// The page for people: routed, deliberately not in the document.
+fn is_page(path: &str) -> bool {
+    path == "/" || path.starts_with("/web/")
+}
 
 async fn document(server: &TestServer) -> Value {
     // Unauthenticated.
@@ -62,12 +48,26 @@ fn operations(doc: &Value) -> Vec<(String, BTreeSet<String>)> {
         .collect()
 }
 
+/// Every operation: (path, method, operation object).
+fn each_operation(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut all = Vec::new();
+    for (path, methods) in operations(doc) {
+        for m in methods {
+            let op = doc["paths"][&path][&m].clone();
+            all.push((path.clone(), m, op));
+        }
+    }
+    all
+}
+
 #[tokio::test]
 async fn document_is_openapi_3_1_with_box_schema_names() {
     let server = TestServer::start(|_| {}).await;
     let doc = document(&server).await;
     let version = doc["openapi"].as_str().expect("openapi");
     assert!(version.starts_with("3.1."), "{version}");
+    let description = doc["info"]["description"].as_str().expect("description");
+    assert!(description.contains("/api/2.0"), "{description}");
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     for name in [
         "UploadSession",
@@ -80,27 +80,44 @@ async fn document_is_openapi_3_1_with_box_schema_names() {
         "Items",
         "User",
         "ClientError",
+        "AccessToken",
+        "OAuth2Error",
+        "PostOAuth2Token",
+        "PostOAuth2Revoke",
     ] {
         assert!(schemas.contains_key(name), "no schema {name}");
     }
     let bearer = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(bearer["scheme"], "bearer", "{bearer}");
-    // Every error answer of every operation is Box's error object, and
-    // every operation needs the bearer token.
-    for (path, methods) in operations(&doc) {
-        for m in methods {
-            let op = &doc["paths"][&path][&m];
-            assert!(op["security"][0].get("bearer").is_some(), "{m} {path}");
-            for (status, response) in op["responses"].as_object().unwrap() {
-                if status.starts_with(['1', '2', '3']) {
-                    continue;
-                }
-                let schema = &response["content"]["application/json"]["schema"]["$ref"];
-                assert_eq!(
-                    schema, "#/components/schemas/ClientError",
-                    "{m} {path} {status}"
-                );
+    let mut ids = HashSet::new();
+    for (path, m, op) in each_operation(&doc) {
+        // Box's operation ids, each once.
+        let id = op["operationId"].as_str().expect("operationId");
+        assert!(id.starts_with(&format!("{m}_")), "{m} {path}: {id}");
+        assert!(ids.insert(id.to_owned()), "{id} twice");
+        // The API needs the bearer token; OAuth, download links, liveness
+        // and this document need none.
+        let security = &op["security"];
+        if path.starts_with("/2.0/") {
+            assert!(security[0].get("bearer").is_some(), "{m} {path}");
+        } else if path == "/metrics" {
+            assert!(security[0].get("metricsToken").is_some(), "{m} {path}");
+        } else {
+            assert_eq!(security, &serde_json::json!([{}]), "{m} {path}");
+        }
+        // Every error answer is Box's error object, but OAuth's 400.
+        for (status, response) in op["responses"].as_object().unwrap() {
+            if status.starts_with(['1', '2', '3']) {
+                continue;
             }
+            let oauth = path.starts_with("/oauth2/") && status == "400";
+            let want = if oauth { "OAuth2Error" } else { "ClientError" };
+            let schema = &response["content"]["application/json"]["schema"]["$ref"];
+            assert_eq!(
+                schema,
+                &format!("#/components/schemas/{want}"),
+                "{m} {path} {status}"
+            );
         }
     }
     server.stop().await;
@@ -111,25 +128,26 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
     let server = TestServer::start(|_| {}).await;
     let doc = document(&server).await;
     let documented = operations(&doc);
-    let listed: Vec<(String, BTreeSet<String>)> = API_ROUTES
-        .iter()
-        .map(|(p, ms)| (p.to_string(), ms.iter().map(|m| m.to_string()).collect()))
+    let mut want: Vec<String> = boxup_server::http::route_paths()
+        .into_iter()
+        .filter(|p| !is_page(p))
         .collect();
-    let mut want = listed.clone();
     want.sort();
-    let mut got = documented.clone();
+    let mut got: Vec<String> = documented.iter().map(|(p, _)| p.clone()).collect();
     got.sort();
-    assert_eq!(got, want, "the document's operations differ from routes.rs");
+    assert_eq!(got, want, "the document's paths differ from routes.rs");
 
     for (path, methods) in &documented {
-        let concrete = path.replace("{id}", "123");
+        let concrete = path.replace("{id}", "123").replace("{token}", "123");
         for m in METHODS {
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
             let r = server.send(server.req(method, ALICE, &concrete)).await;
             let status = r.status();
-            let body: Value = r.json().await.expect("Box's error object or JSON");
+            // `/metrics` answers text; everything else JSON or nothing.
+            let text = r.text().await.expect("a body");
+            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             if methods.contains(m) {
-                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{m} {path}: {body}");
+                assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{m} {path}: {text}");
                 assert!(
                     !(status == StatusCode::NOT_FOUND && body["message"] == "No such endpoint"),
                     "{m} {path} is documented but not routed"
@@ -138,10 +156,50 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
                 assert_eq!(
                     status,
                     StatusCode::METHOD_NOT_ALLOWED,
-                    "{m} {path} is routed but not documented: {body}"
+                    "{m} {path} is routed but not documented: {text}"
                 );
             }
         }
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn links_lead_to_documented_operations_and_their_parameters() {
+    let server = TestServer::start(|_| {}).await;
+    let doc = document(&server).await;
+    let all = each_operation(&doc);
+    let by_id = |id: &str| {
+        all.iter()
+            .find(|(_, _, op)| op["operationId"] == id)
+            .map(|(_, _, op)| op.clone())
+    };
+    let mut count = 0;
+    for (path, m, op) in &all {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let Some(links) = response.get("links").and_then(Value::as_object) else {
+                continue;
+            };
+            for (name, link) in links {
+                count += 1;
+                let to = link["operationId"].as_str().expect("operationId");
+                assert_eq!(name, to, "{m} {path} {status}");
+                let target = by_id(to).unwrap_or_else(|| panic!("{m} {path}: no {to}"));
+                let params: Vec<&str> = target["parameters"]
+                    .as_array()
+                    .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+                    .unwrap_or_default();
+                for (param, value) in link["parameters"].as_object().into_iter().flatten() {
+                    assert!(params.contains(&param.as_str()), "{to} has no {param}");
+                    assert!(value.as_str().unwrap().starts_with("$response."));
+                }
+                if link.get("requestBody").is_some() {
+                    assert!(target.get("requestBody").is_some(), "{to} takes no body");
+                }
+            }
+        }
+    }
+    // Sessions (2 × 7), files (4 × 8), folders (2 × 5 + 2 × 3), the redirect.
+    assert_eq!(count, 14 + 32 + 16 + 1);
     server.stop().await;
 }

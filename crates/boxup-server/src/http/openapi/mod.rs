@@ -3,10 +3,23 @@
 //! It is generated from the handlers' `#[utoipa::path]` attributes and the
 //! wire models' `ToSchema` derives (boxup-protocol's `openapi` feature), so
 //! it changes with the code rather than drifting from it; the HTTP tests
-//! check every route of `routes.rs` against it. Every error answer refers to
-//! Box's error object, named `ClientError` as in Box's own document, and
-//! every operation also gets a `default` error answer, so a client (or a
-//! fuzzer such as schemathesis) can validate any failure against it.
+//! check every route of `routes.rs` against it.
+//!
+//! It covers the `/2.0` API (also served under `/api/2.0`, not listed
+//! twice), OAuth 2.0 for apps (`/oauth2/token`, `/oauth2/revoke`), signed
+//! download links (`/downloads/{token}`), `/metrics`, `/healthz` and
+//! itself. The page for people (`/`, `/web/…`) is not part of the API and
+//! is left out.
+//!
+//! Every error answer refers to Box's error object, named `ClientError` as
+//! in Box's own document, except the OAuth endpoints' 400, which is OAuth's
+//! `OAuth2Error`; every operation also gets a `default` error answer, so a
+//! client (or a fuzzer such as schemathesis) can validate any failure
+//! against it. Operation ids follow Box's document (`get_files_id`), and
+//! the answers that create a resource link to the operations on it
+//! (links.rs).
+
+mod links;
 
 use std::sync::OnceLock;
 
@@ -17,13 +30,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{downloads, files, folders, sessions};
+use super::{downloads, files, folders, metrics, oauth, routes, sessions};
 
 /// A `multipart/form-data` upload body: `attributes` first, then the file.
 #[derive(ToSchema)]
 #[allow(dead_code)] // Only its schema is used; multipart.rs parses the body.
 pub(super) struct UploadForm {
     /// JSON: `{"name": …, "parent": {"id": …}}` (`UploadAttributes`).
+    #[schema(example = r#"{"name": "Contract.pdf", "parent": {"id": "0"}}"#)]
     attributes: String,
     /// The file's bytes.
     #[schema(value_type = String, format = Binary)]
@@ -34,7 +48,8 @@ pub(super) struct UploadForm {
 #[openapi(
     info(
         title = "boxup",
-        description = "A Box-compatible chunked-upload API (docs/protocol.md)."
+        description = "A Box-compatible chunked-upload API (docs/protocol.md). \
+            Every `/2.0` route is also served under `/api/2.0` (not listed twice)."
     ),
     paths(
         sessions::create,
@@ -62,13 +77,20 @@ pub(super) struct UploadForm {
         folders::items,
         folders::copy,
         folders::me,
+        downloads::by_link,
+        oauth::token,
+        oauth::revoke,
+        metrics::scrape,
+        routes::healthz,
+        serve,
     ),
     components(schemas(BoxError, UploadForm)),
     modifiers(&Security),
 )]
 struct ApiDoc;
 
-/// The bearer scheme, and the shared error answers of every operation.
+/// The bearer schemes, Box's operation ids and the shared error answers of
+/// every operation.
 struct Security;
 
 impl Modify for Security {
@@ -77,6 +99,18 @@ impl Modify for Security {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "metricsToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The metrics token (`--metrics-token-file`); without one \
+                         configured, only loopback peers may scrape",
+                    ))
+                    .build(),
+            ),
         );
         let error = |description: &str| {
             RefOr::T(
@@ -93,17 +127,20 @@ impl Modify for Security {
                     .build(),
             )
         };
-        for item in doc.paths.paths.values_mut() {
+        for (path, item) in doc.paths.paths.iter_mut() {
             let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.options,
+                ("get", &mut item.get),
+                ("put", &mut item.put),
+                ("post", &mut item.post),
+                ("delete", &mut item.delete),
+                ("options", &mut item.options),
             ];
-            for op in operations.into_iter().flatten() {
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                op.operation_id = Some(operation_id(method, path));
                 let responses = &mut op.responses.responses;
-                if op.security.is_some() {
+                // The API's routes: the bearer token and its request budget.
+                if path.starts_with("/2.0/") {
                     responses
                         .entry("401".to_owned())
                         .or_insert_with(|| error("No or an unknown bearer token"));
@@ -119,17 +156,35 @@ impl Modify for Security {
     }
 }
 
+/// Box's operation id: the method, then the path without the API prefix,
+/// `_`-separated (`GET /2.0/files/{id}/content`: `get_files_id_content`).
+fn operation_id(method: &str, path: &str) -> String {
+    let path = path.strip_prefix("/2.0").unwrap_or(path);
+    let words = path
+        .split(['/', '.'])
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches(['{', '}']));
+    std::iter::once(method)
+        .chain(words)
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
 /// The document as JSON, built once.
 pub(super) fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .expect("the OpenAPI document serialises")
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+        links::add(&mut doc);
+        serde_json::to_string_pretty(&doc).expect("JSON serialises")
     })
 }
 
 /// `GET /openapi.json`: unauthenticated, like Box's published document.
+#[utoipa::path(get, path = "/openapi.json", tag = "OpenAPI",
+    responses((status = 200, description = "This document", content_type = "application/json",
+        body = Object)),
+    security(()))]
 pub(super) async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }
