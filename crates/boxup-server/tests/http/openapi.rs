@@ -105,12 +105,12 @@ async fn document_is_openapi_3_1_with_box_schema_names() {
         } else {
             assert_eq!(security, &serde_json::json!([{}]), "{m} {path}");
         }
-        // Every error answer is Box's error object, but OAuth's 400.
+        // Every error answer is Box's error object, but OAuth's 400 and 429.
         for (status, response) in op["responses"].as_object().unwrap() {
             if status.starts_with(['1', '2', '3']) {
                 continue;
             }
-            let oauth = path.starts_with("/oauth2/") && status == "400";
+            let oauth = path.starts_with("/oauth2/") && (status == "400" || status == "429");
             let want = if oauth { "OAuth2Error" } else { "ClientError" };
             let schema = &response["content"]["application/json"]["schema"]["$ref"];
             assert_eq!(
