@@ -70,8 +70,11 @@ url="$SERVER_URL"
 # 3. The fuzzing run: bounded and seeded, one worker (2-core CI). Every
 # phase, named so that a change of schemathesis's defaults cannot drop one:
 # the stateful phase chains requests along the document's links (a new
-# folder's, session's or file's id into the operations on it).
+# folder's, session's or file's id into the operations on it). hooks.py
+# makes half of the generated creations name the root folder, so that
+# there are new items to chain.
 set +e
+PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=hooks \
 "$VENV/bin/st" run "$url/openapi.json" \
     --header "Authorization: Bearer schemathesis-token" \
     --phases examples,coverage,fuzzing,stateful \
