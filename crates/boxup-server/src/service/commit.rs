@@ -74,8 +74,16 @@ impl UploadService {
             ));
         }
         // Checked again: other uploads may have used the space since the
-        // session was created (users.rs says what is counted).
-        self.check_quota(caller, session.file_size).await?;
+        // session was created (users.rs says what is counted). A retried
+        // commit can find the space taken by its own first attempt, which
+        // committed meanwhile: that one is replayed, not refused.
+        if let Err(refused) = self.check_quota(caller, session.file_size).await {
+            let now = self.load_session(caller, id).await?;
+            if now.state == SessionState::Committed {
+                return self.replay_commit(caller, &now).await;
+            }
+            return Err(refused);
+        }
         let preconditions = Preconditions {
             if_match: headers.if_match.and_then(if_match_etag),
             if_none_match: headers.if_none_match.map(NoneMatch::parse),

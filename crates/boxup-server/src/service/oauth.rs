@@ -27,6 +27,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::grant_budget::NotChecked;
 use super::tokens::{issue_token, secret_sha256};
 use super::{UploadService, now};
 use crate::store::{AppRecord, StoreError, UserRecord};
@@ -53,6 +54,9 @@ pub enum OAuthError {
     /// Over the app's budget (`grant_budget.rs`): the seconds to wait.
     #[error("Too many token requests for this client; retry in {0} s")]
     RateLimited(u64),
+    /// The server failed to check the secret.
+    #[error("checking the client secret failed: {0}")]
+    Internal(String),
     #[error("the store failed")]
     Store(#[from] StoreError),
 }
@@ -69,7 +73,7 @@ impl OAuthError {
             // Not one of RFC 6749's codes (it has none for this); Box's
             // name for the condition.
             OAuthError::RateLimited(_) => (429, "rate_limit_exceeded"),
-            OAuthError::Store(_) => return None,
+            OAuthError::Store(_) | OAuthError::Internal(_) => return None,
         })
     }
 }
@@ -186,11 +190,11 @@ impl UploadService {
             .find_app(client_id)
             .await?
             .ok_or(OAuthError::InvalidClient)?;
-        self.grants.take(&app).map_err(OAuthError::RateLimited)?;
-        if self.grants.secret_matches(&app, secret).await {
-            Ok(app)
-        } else {
-            Err(OAuthError::InvalidClient)
+        match self.grants.check_secret(&app, secret).await {
+            Ok(true) => Ok(app),
+            Ok(false) => Err(OAuthError::InvalidClient),
+            Err(NotChecked::OverBudget(secs)) => Err(OAuthError::RateLimited(secs)),
+            Err(NotChecked::Failed(why)) => Err(OAuthError::Internal(why)),
         }
     }
 

@@ -141,9 +141,12 @@ fn grant<'a>(client_id: &'a str, secret: &'a str) -> [(&'a str, &'a str); 5] {
     ]
 }
 
-/// Each app has a budget of grants, spent by right and wrong secrets
-/// alike; over it, 429 in OAuth's shape with `Retry-After`, while another
-/// app still gets its tokens. A made-up client id is refused as before.
+/// Each app has a budget of grants, spent by every secret the server does
+/// not recognise, right or wrong; over it, 429 in OAuth's shape with
+/// `Retry-After`. A secret that passed before is recognised without
+/// spending it, so a stranger who knows the client id cannot lock the app
+/// out; another app keeps its own budget; a made-up client id is refused
+/// as before.
 #[tokio::test]
 async fn grants_over_an_apps_budget_answer_429_with_retry_after() {
     let s = TestServer::start(|o| {
@@ -159,25 +162,25 @@ async fn grants_over_an_apps_budget_answer_429_with_retry_after() {
     let (a_id, a_secret) = (a.app.client_id.as_str(), a.client_secret.as_str());
     let (b_id, b_secret) = (b.app.client_id.as_str(), b.client_secret.as_str());
 
+    // The budget of 3: the right secret, then two wrong ones.
+    let started = std::time::Instant::now();
     assert_eq!(
         form(&s, "/oauth2/token", &grant(a_id, a_secret)).await.0,
         200
     );
-    let (status, err) = form(&s, "/oauth2/token", &grant(a_id, "wrong")).await;
-    assert_eq!(
-        (status, err["error"].as_str()),
-        (400, Some("invalid_client"))
-    );
-    assert_eq!(
-        form(&s, "/oauth2/token", &grant(a_id, a_secret)).await.0,
-        200
-    );
+    for _ in 0..2 {
+        let (status, err) = form(&s, "/oauth2/token", &grant(a_id, "wrong")).await;
+        assert_eq!(
+            (status, err["error"].as_str()),
+            (400, Some("invalid_client"))
+        );
+    }
 
     let over = s
         .send(
             s.client
                 .post(s.url("/oauth2/token"))
-                .form(&grant(a_id, a_secret)),
+                .form(&grant(a_id, "wrong again")),
         )
         .await;
     assert_eq!(over.status(), 429);
@@ -186,10 +189,21 @@ async fn grants_over_an_apps_budget_answer_429_with_retry_after() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(retry_after >= 1, "{retry_after}");
+    // One grant every 100 s, the first spent at `started` at the latest.
+    let earliest = 100 - started.elapsed().as_secs().min(100);
+    assert!(
+        (earliest..=100).contains(&retry_after),
+        "{retry_after} not in {earliest}..=100"
+    );
     let err: Value = over.json().await.unwrap();
     assert_eq!(err["error"], "rate_limit_exceeded", "{err}");
     assert!(err["error_description"].is_string(), "{err}");
+
+    // The app's own secret still works, over budget.
+    assert_eq!(
+        form(&s, "/oauth2/token", &grant(a_id, a_secret)).await.0,
+        200
+    );
 
     assert_eq!(
         form(&s, "/oauth2/token", &grant(b_id, b_secret)).await.0,

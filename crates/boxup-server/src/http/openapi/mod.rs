@@ -12,8 +12,8 @@
 //! is left out.
 //!
 //! Every error answer refers to Box's error object, named `ClientError` as
-//! in Box's own document, except the OAuth endpoints' 400, which is OAuth's
-//! `OAuth2Error`; every operation also gets a `default` error answer, so a
+//! in Box's own document, except the OAuth endpoints' 400 and 429, which
+//! are OAuth's `OAuth2Error`; every operation also gets a `default` error answer, so a
 //! client (or a fuzzer such as schemathesis) can validate any failure
 //! against it. Operation ids follow Box's document (`get_files_id`), and
 //! the answers that create a resource link to the operations on it
