@@ -53,6 +53,7 @@ pub use frontier::FrontierLocks;
 use grant_budget::GrantBudget;
 pub use grant_budget::default_grant_limit;
 pub use links::{DownloadGrant, LinkRefused, LinkSigner, LocalLinkSigner, SigningKey};
+pub use names::NAME_PATTERN;
 pub use parts::PartHeaders;
 use recent_parts::RecentParts;
 pub use sweeper::{SweepReport, Sweeper};

@@ -7,6 +7,12 @@ use crate::error::{ApiError, ApiResult};
 
 pub(super) const MAX_NAME_CHARS: usize = 255;
 
+/// The rules below as an ECMA-262 pattern, for the OpenAPI document (with
+/// `maxLength` 255): no `/`, `\` or control character, and no space at
+/// either end. The one rule it leaves out is that `.` and `..` are refused.
+pub const NAME_PATTERN: &str =
+    r"^[^/\\\x00-\x1F\x7F-\x9F ](?:[^/\\\x00-\x1F\x7F-\x9F]*[^/\\\x00-\x1F\x7F-\x9F ])?$";
+
 pub(super) fn validate_name(name: &str) -> ApiResult<()> {
     let invalid = |why: &str| {
         Err(ApiError::new(
@@ -41,6 +47,47 @@ pub(super) fn validate_name(name: &str) -> ApiResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_pattern_agrees_with_the_rules() {
+        let pattern = regex::Regex::new(NAME_PATTERN).unwrap();
+        let (longest, too_long) = ("x".repeat(255), "x".repeat(256));
+        let names = [
+            "a",
+            "report.pdf",
+            "a b",
+            "é",
+            "日本語",
+            &longest,
+            "...",
+            " a",
+            "a ",
+            " ",
+            "",
+            "a/b",
+            "a\\b",
+            "a\u{0}b",
+            "a\tb",
+            "a\u{7f}",
+            "a\u{85}",
+            "tab\n",
+            "\u{9f}x",
+            "mid dle",
+            "-",
+            "#[]{}?*",
+            &too_long,
+        ];
+        for name in names {
+            let within_length = name.chars().count() <= MAX_NAME_CHARS;
+            assert_eq!(
+                pattern.is_match(name) && within_length,
+                validate_name(name).is_ok(),
+                "{name:?}"
+            );
+        }
+        // The one rule the pattern leaves to the server.
+        assert!(pattern.is_match("..") && validate_name("..").is_err());
+    }
 
     #[test]
     fn names() {

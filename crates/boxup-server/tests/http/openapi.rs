@@ -87,6 +87,21 @@ async fn document_is_openapi_3_1_with_box_schema_names() {
     ] {
         assert!(schemas.contains_key(name), "no schema {name}");
     }
+    // Item names in requests carry the server's rules (which the cases
+    // schemathesis generates from this document then follow).
+    let folder_name = &schemas["CreateFolderRequest"]["properties"]["name"];
+    assert_eq!(
+        (&folder_name["minLength"], &folder_name["maxLength"]),
+        (&Value::from(1), &Value::from(255)),
+        "{folder_name}"
+    );
+    assert_eq!(
+        folder_name["pattern"],
+        boxup_server::service::NAME_PATTERN,
+        "{folder_name}"
+    );
+    let session_name = &schemas["CreateUploadSessionRequest"]["properties"]["file_name"];
+    assert_eq!(session_name["pattern"], boxup_server::service::NAME_PATTERN);
     let bearer = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(bearer["scheme"], "bearer", "{bearer}");
     let mut ids = HashSet::new();

@@ -170,12 +170,36 @@ fn operation_id(method: &str, path: &str) -> String {
         .join("_")
 }
 
+/// The request fields that name an item, by schema.
+const NAME_FIELDS: &[(&str, &str)] = &[
+    ("CreateFolderRequest", "name"),
+    ("UpdateItemRequest", "name"),
+    ("CopyItemRequest", "name"),
+    ("UploadAttributes", "name"),
+    ("CreateUploadSessionRequest", "file_name"),
+    ("CreateVersionUploadSessionRequest", "file_name"),
+];
+
+/// States the name rules (`service/names.rs`) on every request field that
+/// names an item: 1 to 255 characters matching `NAME_PATTERN`. Added to
+/// the JSON, from the rule's own constant, so the two cannot disagree.
+fn name_rules(doc: &mut serde_json::Value) {
+    for (schema, field) in NAME_FIELDS {
+        let property = &mut doc["components"]["schemas"][*schema]["properties"][*field];
+        assert!(property.is_object(), "{schema}.{field} is in the document");
+        property["minLength"] = 1.into();
+        property["maxLength"] = 255.into();
+        property["pattern"] = crate::service::NAME_PATTERN.into();
+    }
+}
+
 /// The document as JSON, built once.
 pub(super) fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
         links::add(&mut doc);
+        name_rules(&mut doc);
         serde_json::to_string_pretty(&doc).expect("JSON serialises")
     })
 }
