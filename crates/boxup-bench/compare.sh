@@ -16,16 +16,16 @@
 #               under $TMPDIR, else /var/tmp); the run's files go into a
 #               scratch dir inside it, removed at exit
 #   FILE_SIZE   the test file's size, e.g. 256M, 1G (binary units; default 1G)
-#   SKIP        comma list of items not to run: dd,tmpfs,sdk,rclone,tus,nginx,
-#               sessions,download
+#   SKIP        comma list of items not to run: dd,tmpfs,sdk,browser,rclone,tus,
+#               nginx,sessions,download
 #   RESULTS     where the raw results are appended as JSON lines (default:
 #               WORK_DIR/results.jsonl); kept
 #   PYTHON      interpreter that creates the SDK's venv (default: python3)
 #
-# Installs what it needs when missing: rclone and nginx (with its DAV module)
-# from Debian's packages, the SDK's venv target/interop-venv (made by
-# tests/lib/interop_venv.sh, as for the interop suite, so either reuses the
-# other's), and the tus peer's npm packages in
+# Installs what it needs when missing: rclone, nginx (with its DAV module)
+# and Chromium from Debian's packages, the SDK's venv target/interop-venv
+# (made by tests/lib/interop_venv.sh, as for the interop suite, so either
+# reuses the other's), and the tus peer's npm packages in
 # target/bench-node/tus. Needs about 5 x FILE_SIZE free in WORK_DIR (plus
 # 8 GiB for the sessions item) and 2 x FILE_SIZE in /dev/shm; root for
 # rclone's namespaces. The exit status is non-zero when anything failed to
@@ -82,6 +82,9 @@ apt_install() {
 }
 if ! skipped rclone && ! command -v rclone >/dev/null; then
     apt_install rclone || say "cannot install rclone (its row will say so)"
+fi
+if ! skipped browser && [[ ! -x /usr/bin/chromium ]]; then
+    apt_install chromium fonts-dejavu-core || say "cannot install chromium (the page's row will say so)"
 fi
 if ! skipped nginx; then
     if ! command -v nginx >/dev/null || ! nginx -V 2>&1 | grep -q with-http_dav_module; then

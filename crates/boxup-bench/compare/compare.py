@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boxup_run  # noqa: E402
 import machine  # noqa: E402
+import peer_browser  # noqa: E402
 import peer_nginx  # noqa: E402
 import peer_rclone  # noqa: E402
 import peer_sdk  # noqa: E402
@@ -137,6 +138,11 @@ def peers(run: Run, a: argparse.Namespace, server, src: Path, sha1: str) -> None
         r = (peer_sdk.run(server, src, sha1, a.venv_python) if server else
              Result.failed(peer_sdk.NAME, "no disk server (item 4a failed)"))
         run.d["peers"].append((run.result("5-sdk", r), "disk"))
+    if run.wants("browser"):
+        machine.quiesce()
+        r = (peer_browser.run(server, src, sha1) if server else
+             Result.failed(peer_browser.NAME, "no disk server (item 4a failed)"))
+        run.d["peers"].append((run.result("5-browser", r), "disk"))
     if run.wants("rclone"):
         machine.quiesce()
         rclone, tls = peer_rclone.run(src, a.scratch, a.boxup)
