@@ -29,16 +29,28 @@ const browser = spawn(chromium, [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-dev-shm-usage', '--remote-debugging-port=0', `--user-data-dir=${profile}`,
   'about:blank',
-], { stdio: ['ignore', 'ignore', 'pipe'] });
+], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
 
-/** Stops the browser and, once it has exited, removes its profile. */
+/**
+ * Stops the browser with every process it started (it leads a process
+ * group of its own) and removes its profile. A profile that cannot be
+ * removed is reported, not fatal: the upload was measured.
+ */
 async function cleanup() {
   if (browser.exitCode === null && browser.signalCode === null) {
     const exited = new Promise((resolve) => browser.once('exit', resolve));
-    browser.kill('SIGKILL');
+    try {
+      process.kill(-browser.pid, 'SIGKILL');
+    } catch {
+      browser.kill('SIGKILL');
+    }
     await exited;
   }
-  rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+  try {
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch (e) {
+    console.error(`cannot remove ${profile}: ${e.message}`);
+  }
 }
 
 /** The browser's DevTools WebSocket URL, from what it prints on stderr. */
