@@ -37,7 +37,7 @@ import report  # noqa: E402
 import sessions  # noqa: E402
 from measure import Result  # noqa: E402
 
-ITEMS = ("dd", "tmpfs", "sdk", "rclone", "tus", "nginx", "sessions", "download")
+ITEMS = ("dd", "tmpfs", "sdk", "browser", "rclone", "tus", "nginx", "sessions", "download")
 MIB = 1 << 20
 
 
