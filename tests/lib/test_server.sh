@@ -1,6 +1,6 @@
 # Sourced by the suites that drive a real `boxup serve` (the web page, the
 # schemathesis run): starts one on a port the OS picks and waits until it
-# answers.
+# answers, and stops it again (stop_test_server, below).
 #
 #   start_test_server NAME WORK_DIR [SERVE_ARGS...]
 #
@@ -51,6 +51,18 @@ start_test_server() {
     echo "$who: boxup serve at $SERVER_URL never answered /healthz" >&2
     test_server_log_tail "$who" "$work"
     return 2
+}
+
+# For the caller's EXIT trap: stops the server start_test_server started,
+# if it still runs, and removes WORK_DIR, if given.
+#
+#   stop_test_server [WORK_DIR]
+stop_test_server() {
+    if [[ -n "${server_pid:-}" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [[ -n "${1:-}" ]]; then rm -rf "$1"; fi
 }
 
 # The last 40 lines of a test server's log, on stderr.

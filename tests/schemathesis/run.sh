@@ -25,14 +25,12 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 say() { echo "schemathesis: $*" >&2; }
 cd "$ROOT"
 
+# shellcheck source=../lib/test_server.sh
+source "$ROOT/tests/lib/test_server.sh"
 work_dir="" server_pid=""
 finish() {
     local rc=$?
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [[ -n "$work_dir" ]]; then rm -rf "$work_dir"; fi
+    stop_test_server "$work_dir"
     exit "$rc"
 }
 trap finish EXIT
@@ -59,8 +57,6 @@ fi
 say "server binary $BOXUP_BIN"
 
 work_dir="$(mktemp -d -t boxup-schemathesis.XXXXXX)"
-# shellcheck source=../lib/test_server.sh
-source "$ROOT/tests/lib/test_server.sh"
 server_log_tail() { test_server_log_tail schemathesis "$work_dir"; }
 start_test_server schemathesis "$work_dir" \
     --token schemathesis-token=alice --min-chunked-size 1 --part-size 1048576 \

@@ -30,14 +30,12 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 say() { echo "web: $*" >&2; }
 cd "$ROOT"
 
+# shellcheck source=../lib/test_server.sh
+source "$ROOT/tests/lib/test_server.sh"
 work_dir="" server_pid=""
 finish() {
     local rc=$?
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [[ -n "$work_dir" ]]; then rm -rf "$work_dir"; fi
+    stop_test_server "$work_dir"
     exit "$rc"
 }
 trap finish EXIT
@@ -63,8 +61,6 @@ wait_healthy() { # URL PID-or-empty: polls URL/healthz, bounded, no fixed sleep
     done
     return 1
 }
-# shellcheck source=../lib/test_server.sh
-source "$ROOT/tests/lib/test_server.sh"
 server_log_tail() { test_server_log_tail web "$work_dir"; }
 
 if [[ -n "${BOXUP_URL:-}" ]]; then
