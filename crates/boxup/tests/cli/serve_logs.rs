@@ -17,6 +17,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
+use crate::cli_support::clean;
+
 const TOKEN: &str = "log-secret-token-5f2a9c";
 const METRICS_TOKEN: &str = "metrics-secret-token-77e1b0";
 
@@ -33,7 +35,8 @@ async fn within<F: Future>(what: &str, f: F) -> F::Output {
 async fn serve(root: &Path) -> (Child, String, mpsc::UnboundedReceiver<String>) {
     let token_file = root.join("metrics-token");
     std::fs::write(&token_file, format!("{METRICS_TOKEN}\n")).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_boxup"));
+    // Only the command line configures the server under test.
+    let mut cmd = clean(Command::new(env!("CARGO_BIN_EXE_boxup")));
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--log-format", "json"])
         .args(["--token", &format!("{TOKEN}=alice")])
         .arg("--metrics-token-file")
@@ -45,11 +48,6 @@ async fn serve(root: &Path) -> (Child, String, mpsc::UnboundedReceiver<String>) 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    for (var, _) in std::env::vars_os() {
-        if var.to_string_lossy().starts_with("BOXUP_") {
-            cmd.env_remove(var);
-        }
-    }
     let mut child = cmd.spawn().expect("spawn boxup serve");
     let (tx, rx) = mpsc::unbounded_channel();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();

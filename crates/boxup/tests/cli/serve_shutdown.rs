@@ -22,7 +22,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-use crate::cli_support::read_response;
+use crate::cli_support::{clean, read_response};
 
 const TOKEN: &str = "t";
 const PART_SIZE: usize = 1 << 20;
@@ -56,7 +56,8 @@ impl Serve {
     /// Starts the binary on `127.0.0.1:0` over `data_dir` and learns its
     /// port from its first line, "boxup serving on ADDR".
     async fn start(data_dir: &Path, extra: &[&str]) -> Serve {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_boxup"));
+        // Only the command line configures the server under test.
+        let mut cmd = clean(Command::new(env!("CARGO_BIN_EXE_boxup")));
         cmd.args(["serve", "--bind", "127.0.0.1:0", "--token", "t=alice"])
             .args(["--min-chunked-size", "1", "--part-size", "1048576"])
             .arg("--data-dir")
@@ -68,11 +69,6 @@ impl Serve {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        for (var, _) in std::env::vars_os() {
-            if var.to_string_lossy().starts_with("BOXUP_") {
-                cmd.env_remove(var);
-            }
-        }
         let mut child = cmd.spawn().expect("spawn boxup serve");
         let (log_tx, log_rx) = mpsc::unbounded_channel();
         let mut err = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
