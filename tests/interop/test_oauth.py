@@ -67,6 +67,26 @@ def add_app(server, login: str, public_key: Path | None = None) -> dict:
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+def encrypted_private_pem(key) -> str:
+    """The private key as the SDK's JWTConfig takes it: PKCS#8 PEM,
+    encrypted with PASSPHRASE."""
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
+    ).decode()
+
+
+def write_public_pem(key, path: Path) -> Path:
+    """The key's public half as `boxup admin app add --public-key` reads it."""
+    path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return path
+
+
 def sha_header(data: bytes) -> str:
     return "sha=" + base64.b64encode(hashlib.sha1(data).digest()).decode()
 
@@ -158,18 +178,9 @@ def test_ccg_with_a_wrong_secret_is_refused(small_server):
 
 def test_jwt_uploads_a_big_file_and_renews_its_revoked_token(small_server, tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
-    ).decode()
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    private_pem = encrypted_private_pem(key)
     login = f"svc-jwt-{uuid.uuid4().hex[:8]}"
-    key_file = tmp_path / "public.pem"
-    key_file.write_text(public_pem)
-    app = add_app(small_server, login, key_file)
+    app = add_app(small_server, login, write_public_pem(key, tmp_path / "public.pem"))
     config = JWTConfig(
         client_id=app["client_id"],
         client_secret=app["client_secret"],
@@ -183,11 +194,7 @@ def test_jwt_uploads_a_big_file_and_renews_its_revoked_token(small_server, tmp_p
     upload_with_a_renewal(client, small_server, login, "jwt.bin", revoke_all_tokens)
 
     # Another key cannot sign for this app.
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
-    ).decode()
+    other = encrypted_private_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     forged = JWTConfig(
         client_id=app["client_id"],
         client_secret=app["client_secret"],
@@ -205,19 +212,9 @@ def test_jwt_uploads_a_big_file_and_renews_its_revoked_token(small_server, tmp_p
 def test_jwt_with_an_ec_p256_key(small_server, tmp_path):
     """ES256 assertions, from a P-256 key, work as RS256 ones do."""
     key = ec.generate_private_key(ec.SECP256R1())
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
-    ).decode()
-    key_file = tmp_path / "public.pem"
-    key_file.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    private_pem = encrypted_private_pem(key)
     login = f"svc-es256-{uuid.uuid4().hex[:8]}"
-    app = add_app(small_server, login, key_file)
+    app = add_app(small_server, login, write_public_pem(key, tmp_path / "public.pem"))
     config = JWTConfig(
         client_id=app["client_id"],
         client_secret=app["client_secret"],
