@@ -4,13 +4,14 @@
 //! so it needs no running server and no API of its own to protect; a
 //! change is seen by every replica on its next request.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::server::{ServerError, open_metadata};
 use crate::service::oauth::new_client_secret;
 use crate::service::tokens::{IssuedToken, issue_token};
-use crate::store::{AppRecord, MetadataStore, StoreError, TokenRecord, UserRecord};
+use crate::store::{AppRecord, MetadataStore, StoreError, TokenRecord, UserId, UserRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -45,6 +46,19 @@ pub struct NewApp {
     pub app: AppRecord,
     pub client_secret: String,
     pub user: UserRecord,
+}
+
+/// Logins by user id.
+struct Logins(HashMap<UserId, String>);
+
+impl Logins {
+    /// The user's login, or their id if they are gone.
+    fn login(&self, user: UserId) -> String {
+        self.0
+            .get(&user)
+            .cloned()
+            .unwrap_or_else(|| user.to_string())
+    }
 }
 
 pub struct Admin {
@@ -117,16 +131,15 @@ impl Admin {
             Some(login) => Some(self.user(login).await?.id),
             None => None,
         };
-        let mut out = Vec::new();
-        for token in self.meta.list_tokens(filter).await? {
-            let login = self
-                .meta
-                .get_user(token.user)
-                .await?
-                .map_or_else(|| token.user.to_string(), |u| u.login);
-            out.push((token, login));
-        }
-        Ok(out)
+        let tokens = self.meta.list_tokens(filter).await?;
+        let logins = self.logins().await?;
+        Ok(tokens
+            .into_iter()
+            .map(|t| {
+                let login = logins.login(t.user);
+                (t, login)
+            })
+            .collect())
     }
 
     /// Revokes a token by its public id: the next request with it is 401.
@@ -190,16 +203,15 @@ impl Admin {
 
     /// Apps with the login of their user.
     pub async fn apps(&self) -> Result<Vec<(AppRecord, String)>, AdminError> {
-        let mut out = Vec::new();
-        for app in self.meta.list_apps().await? {
-            let login = self
-                .meta
-                .get_user(app.user)
-                .await?
-                .map_or_else(|| app.user.to_string(), |u| u.login);
-            out.push((app, login));
-        }
-        Ok(out)
+        let apps = self.meta.list_apps().await?;
+        let logins = self.logins().await?;
+        Ok(apps
+            .into_iter()
+            .map(|a| {
+                let login = logins.login(a.user);
+                (a, login)
+            })
+            .collect())
     }
 
     /// Removes an app; the tokens it obtained keep working until they expire.
@@ -209,6 +221,12 @@ impl Admin {
         } else {
             Err(AdminError::NoSuchApp(client_id.to_owned()))
         }
+    }
+
+    /// Every user's login, read once for a whole list.
+    async fn logins(&self) -> Result<Logins, AdminError> {
+        let users = self.meta.list_users().await?;
+        Ok(Logins(users.into_iter().map(|u| (u.id, u.login)).collect()))
     }
 
     async fn user(&self, login: &str) -> Result<UserRecord, AdminError> {
